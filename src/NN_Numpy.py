@@ -1,0 +1,733 @@
+"""A neural network from scratch in NumPy, trained on handwritten digits.
+
+    python src/NN_Numpy.py            # train 784-128-64-10 on MNIST, evaluate, plot
+    python src/NN_Numpy.py --help     # every option, with its default
+
+The file reads top to bottom in the order you would learn it:
+  1. activations and loss   the math, with array shapes in the comments
+  2. FCLayer                one fully connected layer: forward and backward
+  3. NeuralNetwork          layers stacked and trained with mini-batch SGD
+  4. data                   Kaggle's Digit Recognizer CSVs -> checked arrays
+  5. plots                  sample predictions and training curves
+  6. command line           main()
+
+Shapes: B = batch size, N = number of images, 784 = 28 * 28 pixels, 10 digits.
+Importing this file runs nothing; only `python src/NN_Numpy.py` trains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import re
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+# pandas (CSV parsing), scikit-learn (splitting, metrics) and matplotlib (plots) are
+# imported inside the functions that use them: together they take ~3 s to import,
+# which --help, a cached data load or a prediction should not have to wait for.
+
+DTYPE = np.float32  # single precision: twice the matrix-multiply speed of float64, plenty for SGD
+N_PIXELS = 28 * 28
+N_CLASSES = 10
+
+
+class InputError(ValueError):
+    """A problem with something the user gave us (a file, an array, an option).
+
+    The message says what is wrong, where, and how to fix it; the command line
+    prints it without a traceback and exits with status 1.
+    """
+
+
+# ---------------------------------------------------------------------------
+# 1. Activations and loss
+# ---------------------------------------------------------------------------
+# Each activation comes as a pair: forward(z) -> a, and backward(grad_a, a) -> grad_z,
+# the chain rule through the activation: dL/dz = dL/da * da/dz, written with the
+# output a because that is what the layer keeps.
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0)  # max(0, z), elementwise
+
+
+def relu_backward(grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
+    return grad_output * (output > 0)  # da/dz = 1 where z > 0 (same as a > 0), else 0
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    # 1 / (1 + e^-z) overflows e^-z for z << 0; e^-|z| is always <= 1.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_backward(grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
+    return grad_output * output * (1 - output)  # da/dz = a (1 - a)
+
+
+def identity(z: np.ndarray) -> np.ndarray:
+    return z
+
+
+def identity_backward(grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
+    return grad_output
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    # softmax(z) = softmax(z - c) for any c; subtracting the row max keeps exp() <= 1,
+    # so it never overflows, and log(sum(exp(.))) is the stable log-sum-exp.
+    shifted = logits - logits.max(axis=1, keepdims=True)  # (B, 10)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    return np.exp(log_softmax(logits))  # (B, 10), each row sums to 1
+
+
+def one_hot(labels: np.ndarray, n_classes: int = N_CLASSES, dtype=DTYPE) -> np.ndarray:
+    targets = np.zeros((len(labels), n_classes), dtype=dtype)
+    targets[np.arange(len(labels)), labels] = 1  # (B, 10)
+    return targets
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of softmax(logits) against integer labels, and dLoss/dlogits.
+
+    loss = -1/B sum_i log softmax(z_i)[y_i]. Computed from the logits with
+    log-sum-exp rather than from probabilities, so a probability that rounds to 0
+    gives a large finite loss instead of log(0) = -inf.
+    """
+    batch_size = len(labels)
+    log_probs = log_softmax(logits)  # (B, 10)
+    targets = one_hot(labels, logits.shape[1], logits.dtype)  # (B, 10)
+    loss = -(targets * log_probs).sum() / batch_size
+    # d/dz of -log softmax(z)[y] is softmax(z) - onehot(y): softmax's Jacobian cancels
+    # the 1/p from the log. Dividing by B makes it the gradient of the *mean* loss.
+    grad_logits = (np.exp(log_probs) - targets) / batch_size  # (B, 10)
+    return float(loss), grad_logits
+
+
+# name -> (forward, backward). The output layer's softmax is fused into the loss
+# (softmax_cross_entropy), so that layer passes its logits z straight through and
+# receives dL/dz = (probs - onehot) / B from the loss.
+ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
+    "relu": (relu, relu_backward),
+    "sigmoid": (sigmoid, sigmoid_backward),
+    "softmax": (identity, identity_backward),
+}
+
+
+# ---------------------------------------------------------------------------
+# 2. One fully connected layer
+# ---------------------------------------------------------------------------
+
+
+class FCLayer:
+    """output = activation(input @ weights + bias), for a batch of inputs at once."""
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str = "relu",
+        rng: np.random.Generator | None = None,
+        dtype=DTYPE,
+    ) -> None:
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+        rng = np.random.default_rng() if rng is None else rng
+        self.activation = activation
+        self.activate, self.activate_backward = ACTIVATIONS[activation]
+        # Initial weights keep the signal's variance about the same from layer to layer:
+        # He (std sqrt(2 / n_in)) for ReLU, which zeroes half its inputs;
+        # Glorot (std sqrt(2 / (n_in + n_out))) for sigmoid and softmax.
+        std = np.sqrt(2 / n_in) if activation == "relu" else np.sqrt(2 / (n_in + n_out))
+        self.weights = (rng.standard_normal((n_in, n_out)) * std).astype(dtype)  # (n_in, n_out)
+        self.bias = np.zeros(n_out, dtype=dtype)  # (n_out,)
+        self.grad_weights = np.zeros_like(self.weights)
+        self.grad_bias = np.zeros_like(self.bias)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.input = x  # (B, n_in), kept for grad_weights
+        z = x @ self.weights + self.bias  # (B, n_in) @ (n_in, n_out) + (n_out,) -> (B, n_out)
+        self.output = self.activate(z)  # (B, n_out), kept for the activation's derivative
+        return self.output
+
+    def backward(self, grad_output: np.ndarray, need_grad_input: bool = True) -> np.ndarray | None:
+        """Store grad_weights, grad_bias; return dL/dinput for the layer below.
+
+        grad_output is dL/doutput, shape (B, n_out). The first layer has nothing
+        below it, so it skips the largest matrix multiply (need_grad_input=False).
+        """
+        grad_z = self.activate_backward(grad_output, self.output)  # (B, n_out)
+        self.grad_weights = self.input.T @ grad_z  # (n_in, B) @ (B, n_out) -> (n_in, n_out)
+        self.grad_bias = grad_z.sum(axis=0)  # (B, n_out) -> (n_out,)
+        if not need_grad_input:
+            return None
+        return grad_z @ self.weights.T  # (B, n_out) @ (n_out, n_in) -> (B, n_in)
+
+
+# ---------------------------------------------------------------------------
+# 3. The network: layers stacked, trained with mini-batch SGD
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class TrainConfig:
+    """How to train. The defaults are the command line's defaults."""
+
+    epochs: int = 100
+    batch_size: int = 64
+    learning_rate: float = 0.05
+    momentum: float = 0.9
+    seed: int = 0
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+class NeuralNetwork:
+    """A stack of FCLayers ending in softmax, trained on cross-entropy."""
+
+    def __init__(
+        self,
+        layer_sizes: tuple[int, ...] | list[int] = (N_PIXELS, 128, 64, N_CLASSES),
+        activations: tuple[str, ...] | list[str] = ("relu", "relu", "softmax"),
+        seed: int = 0,
+        dtype=DTYPE,
+    ) -> None:
+        layer_sizes, activations = list(layer_sizes), list(activations)
+        if len(activations) != len(layer_sizes) - 1:
+            raise ValueError(
+                f"{len(layer_sizes)} layer sizes need {len(layer_sizes) - 1} activations, got {len(activations)}"
+            )
+        if activations[-1] != "softmax" or "softmax" in activations[:-1]:
+            raise ValueError("the last activation must be 'softmax' (and only the last)")
+        rng = np.random.default_rng(seed)
+        self.layers = [
+            FCLayer(n_in, n_out, act, rng, dtype)
+            for n_in, n_out, act in zip(layer_sizes[:-1], layer_sizes[1:], activations)
+        ]
+        self.layer_sizes, self.activations, self.dtype = layer_sizes, activations, np.dtype(dtype)
+        self.velocities = [(np.zeros_like(l.weights), np.zeros_like(l.bias)) for l in self.layers]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """(B, 784) -> (B, 10) logits; softmax(logits) are the class probabilities."""
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad_logits: np.ndarray) -> None:
+        """Backpropagate dL/dlogits (B, 10), filling every layer's grad_weights and grad_bias."""
+        grad = grad_logits
+        for i in reversed(range(len(self.layers))):
+            grad = self.layers[i].backward(grad, need_grad_input=i > 0)
+
+    def step(self, learning_rate: float, momentum: float = 0.0) -> None:
+        """One SGD update: v <- momentum * v - lr * grad;  param <- param + v.
+
+        With momentum = 0 this is plain SGD, param -= lr * grad. With momentum the
+        step keeps a running direction, which speeds up travel along shallow valleys.
+        """
+        for layer, (v_weights, v_bias) in zip(self.layers, self.velocities):
+            for param, grad, velocity in ((layer.weights, layer.grad_weights, v_weights), (layer.bias, layer.grad_bias, v_bias)):
+                velocity *= momentum
+                velocity -= learning_rate * grad
+                param += velocity
+
+    def train_batch(self, x: np.ndarray, labels: np.ndarray, learning_rate: float, momentum: float = 0.0) -> float:
+        """Forward, loss, backward and one update on a mini-batch; returns the batch's loss."""
+        loss, grad_logits = softmax_cross_entropy(self.forward(x), labels)
+        self.backward(grad_logits)
+        self.step(learning_rate, momentum)
+        return loss
+
+    def fit(
+        self,
+        X_train: np.ndarray,
+        y_train: np.ndarray,
+        X_val: np.ndarray | None = None,
+        y_val: np.ndarray | None = None,
+        config: TrainConfig | None = None,
+        log: Callable[[str], None] = print,
+    ) -> list[dict]:
+        """Mini-batch SGD over `config.epochs` epochs, reshuffled each epoch.
+
+        Returns the history: one dict per epoch with loss, val_loss, val_accuracy, seconds.
+        Raises TrainingDiverged if the loss stops being finite.
+        """
+        config = config or TrainConfig()
+        rng = np.random.default_rng(config.seed)  # the shuffling order, reproducible
+        n_samples, batch_size = len(X_train), config.batch_size
+        history = []
+        for epoch in range(1, config.epochs + 1):
+            start = time.perf_counter()
+            order = rng.permutation(n_samples)
+            batch_losses = []
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught just below
+                for first in range(0, n_samples, batch_size):
+                    batch = order[first : first + batch_size]
+                    batch_losses.append(
+                        self.train_batch(X_train[batch], y_train[batch], config.learning_rate, config.momentum)
+                    )
+            train_loss = float(np.mean(batch_losses))
+            if not np.isfinite(train_loss):
+                raise TrainingDiverged(
+                    f"the training loss became {train_loss} in epoch {epoch}; "
+                    f"try a smaller learning rate (--lr {config.learning_rate / 10:g})"
+                )
+            record = {"epoch": epoch, "loss": train_loss}
+            line = f"Epoch {epoch}/{config.epochs}, Loss: {train_loss:.4f}"
+            if X_val is not None:
+                record["val_loss"], record["val_accuracy"] = self.evaluate(X_val, y_val)
+                line += f", Val Loss: {record['val_loss']:.4f}, Val Accuracy: {100 * record['val_accuracy']:.2f}%"
+            record["seconds"] = time.perf_counter() - start
+            log(f"{line}, Time: {record['seconds']:.2f}s")
+            history.append(record)
+        return history
+
+    # -- using the trained network -------------------------------------------------
+
+    def _check_input(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        n_in = self.layer_sizes[0]
+        if X.ndim != 2 or X.shape[1] != n_in:
+            raise InputError(f"expected an array of shape (N, {n_in}) with pixels scaled to [0, 1], got shape {X.shape}")
+        if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+            raise InputError(f"expected real numbers, got dtype {X.dtype}")
+        if not np.isfinite(X).all():
+            raise InputError("input contains NaN or infinite values")
+        return X.astype(self.dtype, copy=False)
+
+    def predict_proba(self, X: np.ndarray, chunk_size: int = 4096) -> np.ndarray:
+        """(N, 784) pixels in [0, 1] -> (N, 10) class probabilities."""
+        X = self._check_input(X)
+        # In chunks: bounded memory for any N, and large enough for fast matrix multiplies.
+        return np.concatenate(
+            [softmax(self.forward(X[i : i + chunk_size])) for i in range(0, len(X), chunk_size)]
+            or [np.empty((0, self.layer_sizes[-1]), self.dtype)]
+        )
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """(N, 784) -> (N,) predicted digit labels."""
+        return self.predict_proba(X).argmax(axis=1)
+
+    def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
+        return float((self.predict(X) == np.asarray(y)).mean())
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """Mean cross-entropy loss and accuracy on (X, y)."""
+        probs = self.predict_proba(X)
+        loss = -np.log(np.maximum(probs[np.arange(len(y)), y], np.finfo(probs.dtype).tiny)).mean()
+        return float(loss), float((probs.argmax(axis=1) == y).mean())
+
+    # -- saving and loading ----------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write weights, biases, layer sizes and activations to one .npz, atomically."""
+        arrays = {"layer_sizes": np.array(self.layer_sizes), "activations": np.array(self.activations)}
+        for i, layer in enumerate(self.layers):
+            arrays[f"weights_{i}"], arrays[f"bias_{i}"] = layer.weights, layer.bias
+        with atomic_write(path) as f:
+            np.savez(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> NeuralNetwork:
+        """Read a model written by save(). Never unpickles: allow_pickle=False."""
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"no model file at {path}; train one first: python src/NN_Numpy.py")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+        except Exception as error:  # zipfile, pickle-refusal, truncation: all mean "not our file"
+            raise InputError(f"{path} is not a readable model file ({error}); retrain or pick another --model") from None
+        try:
+            sizes = [int(s) for s in arrays["layer_sizes"]]
+            activations = [str(a) for a in arrays["activations"]]
+            network = cls(sizes, activations)
+            for i, layer in enumerate(network.layers):
+                weights, bias = arrays[f"weights_{i}"], arrays[f"bias_{i}"]
+                if weights.shape != layer.weights.shape or bias.shape != layer.bias.shape:
+                    raise ValueError(
+                        f"layer {i} has weights {weights.shape} and bias {bias.shape}, "
+                        f"expected {layer.weights.shape} and {layer.bias.shape}"
+                    )
+                if not (np.isfinite(weights).all() and np.isfinite(bias).all()):
+                    raise ValueError(f"layer {i} holds NaN or infinite values")
+                layer.weights, layer.bias = weights.astype(DTYPE), bias.astype(DTYPE)
+        except (KeyError, ValueError, TypeError) as error:
+            raise InputError(f"{path} is not a valid model file: {error}") from None
+        return network
+
+
+# ---------------------------------------------------------------------------
+# 4. Data: Kaggle's Digit Recognizer CSVs
+# ---------------------------------------------------------------------------
+# train.csv: label,pixel0,...,pixel783 (label 0-9, pixels 0-255); test.csv: no label.
+# pixelK is row K // 28, column K % 28 of the 28 x 28 image.
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DATA_DIR = PROJECT_ROOT / "data" / "external" / "mnist"
+KAGGLE_DATA_DIR = PROJECT_ROOT / "data" / "raw"
+CACHE_DIR = PROJECT_ROOT / "data" / "processed"
+MODEL_PATH = PROJECT_ROOT / "models" / "mnist_mlp.npz"
+FIGURES_DIR = PROJECT_ROOT / "reports" / "figures"
+PIXEL_COLUMNS = [f"pixel{k}" for k in range(N_PIXELS)]
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path) -> Iterator:
+    """Open a temporary file next to `path`; rename it over `path` only if writing succeeded.
+
+    A crash mid-write leaves the old file untouched, never a half-written one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp makes files private (0600); a model or figure is meant to be shared
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def find_data_file(name: str, data_dir: str | Path | None = None) -> Path:
+    """`name`.csv (or .csv.gz) from data_dir; by default Kaggle's file in data/raw/, else the bundled copy."""
+    folders = [Path(data_dir)] if data_dir is not None else [KAGGLE_DATA_DIR, BUNDLED_DATA_DIR]
+    for folder in folders:
+        for candidate in (folder / f"{name}.csv", folder / f"{name}.csv.gz"):
+            if candidate.is_file():
+                return candidate
+    looked = ", ".join(str(f / f"{name}.csv[.gz]") for f in folders)
+    raise InputError(
+        f"no {name} data found (looked for {looked}); put Kaggle's {name}.csv in {KAGGLE_DATA_DIR} "
+        f"or pass --data-dir with the folder that holds it"
+    )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_digits_csv(path: str | Path, labelled: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Parse and check a Digit Recognizer CSV.
+
+    Returns pixels (N, 784) uint8 and labels (N,) int64 (None when not labelled).
+    Any problem raises InputError naming the file, the line and the column.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    columns = (["label"] if labelled else []) + PIXEL_COLUMNS
+    try:
+        with warnings.catch_warnings():
+            # pandas only *warns* when the first data row has more fields than the header
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, dtype=np.float32, index_col=False)
+    except pd.errors.ParserWarning:
+        raise InputError(f"{path}, line 2: more fields than the header's columns") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path} is empty; expected a header line {','.join(columns[:2])},...") from None
+    except pd.errors.ParserError as error:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        detail = f"line {found[2]}: expected {found[1]} fields, found {found[3]}" if found else str(error)
+        raise InputError(f"{path}, {detail}") from None
+    except ValueError:  # a value that is not a number: find it and say where
+        _raise_first_non_number(path)
+    except (OSError, UnicodeDecodeError, EOFError) as error:
+        raise InputError(f"{path} could not be read as CSV: {error}") from None
+
+    _check_header(path, list(frame.columns), columns)
+    if len(frame) == 0:
+        raise InputError(f"{path} has a header but no data rows")
+    values = frame.to_numpy()  # (N, 785) or (N, 784), float32
+    _check_values(path, values, columns, labelled)
+    pixels = values[:, 1:] if labelled else values
+    labels = values[:, 0].astype(np.int64) if labelled else None
+    return pixels.astype(np.uint8), labels
+
+
+def _check_header(path: Path, found: list[str], expected: list[str]) -> None:
+    if found == expected:
+        return
+    what = "a training file (label,pixel0,...,pixel783)" if expected[0] == "label" else "a test file (pixel0,...,pixel783)"
+    if found[:1] == ["label"] and expected[0] != "label" or found[:1] == ["pixel0"] and expected[0] == "label":
+        hint = " (is the label column missing, or extra? train.csv has it, test.csv does not)"
+    elif len(found) != len(expected):
+        hint = ""
+    else:
+        column = next(i for i, (f, e) in enumerate(zip(found, expected)) if f != e)
+        hint = f": column {column + 1} is {found[column]!r}, expected {expected[column]!r}"
+    raise InputError(
+        f"{path}, line 1: wrong header for {what}: found {len(found)} columns starting "
+        f"{','.join(map(str, found[:3]))},..., expected {len(expected)}{hint}"
+    )
+
+
+def _check_values(path: Path, values: np.ndarray, columns: list[str], labelled: bool) -> None:
+    """Every value an integer in range: labels 0-9, pixels 0-255. Report the first bad one."""
+    upper = np.full(values.shape[1], 255.0, dtype=np.float32)
+    if labelled:
+        upper[0] = N_CLASSES - 1
+    with np.errstate(invalid="ignore"):
+        bad = np.isnan(values) | (values != np.round(values)) | (values < 0) | (values > upper)
+    if not bad.any():
+        return
+    row, col = np.argwhere(bad)[0]  # argwhere walks row by row: the first bad cell in the file
+    value = values[row, col]
+    if np.isnan(value):
+        problem = "missing value (an empty field, or a row with too few fields)"
+    elif columns[col] == "label":
+        problem = f"label {value:g} is not a digit 0-9"
+    else:
+        problem = f"pixel value {value:g} is not an integer 0-255"
+        if value != np.round(value) and 0 <= value <= 1:
+            problem += " (already normalised? the CSV should hold the raw 0-255 values)"
+    raise InputError(f"{path}, line {row + 2}, column {columns[col]!r}: {problem}")
+
+
+def _raise_first_non_number(path: Path) -> None:
+    """Slow path, only on error: read everything as text to find the first non-number."""
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype=str, index_col=False, keep_default_na=False)
+    numbers = frame.apply(pd.to_numeric, errors="coerce")
+    bad = (numbers.isna() & (frame != "")).to_numpy()
+    row, col = np.argwhere(bad)[0]
+    raise InputError(
+        f"{path}, line {row + 2}, column {frame.columns[col]!r}: {frame.iat[row, col]!r} is not a number"
+    )
+
+
+def load_digits(path: str | Path, labelled: bool = True, cache_dir: Path | None = CACHE_DIR) -> dict:
+    """read_digits_csv, cached as .npz in data/processed/ (a second run loads in milliseconds).
+
+    The cache is keyed on the source file's path, size and modification time: a changed
+    source rebuilds it, and a cache that fails to load or check is rebuilt, not trusted.
+    Returns {"pixels", "labels", "source", "sha256"}.
+    """
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}|labelled={labelled}"
+    cache = None
+    if cache_dir is not None:
+        cache = cache_dir / f"{path.name.split('.')[0]}-{hashlib.sha256(str(path).encode()).hexdigest()[:12]}.npz"
+        with contextlib.suppress(Exception):
+            with np.load(cache, allow_pickle=False) as data:
+                if str(data["key"]) == key and data["pixels"].dtype == np.uint8 and data["pixels"].shape[1:] == (N_PIXELS,):
+                    labels = data["labels"] if labelled else None
+                    if labels is None or (labels.shape == data["pixels"].shape[:1] and labels.min() >= 0 and labels.max() < N_CLASSES):
+                        return {"pixels": data["pixels"], "labels": labels, "source": path, "sha256": str(data["sha256"])}
+    pixels, labels = read_digits_csv(path, labelled)
+    result = {"pixels": pixels, "labels": labels, "source": path, "sha256": sha256_of(path)}
+    if cache is not None:
+        try:
+            with atomic_write(cache) as f:
+                np.savez(f, key=key, sha256=result["sha256"], pixels=pixels, labels=labels if labelled else np.zeros(0))
+        except OSError as error:
+            print(f"warning: could not write the data cache {cache}: {error}", file=sys.stderr)
+    return result
+
+
+def normalize(pixels: np.ndarray) -> np.ndarray:
+    """uint8 0-255 -> float32 0-1: inputs of order 1 suit the initial weights' scale."""
+    return pixels.astype(DTYPE) / DTYPE(255)
+
+
+# ---------------------------------------------------------------------------
+# 5. Plots
+# ---------------------------------------------------------------------------
+
+
+def save_figure(fig: "matplotlib.figure.Figure", path: Path) -> None:
+    with atomic_write(path) as f:
+        fig.savefig(f, format=path.suffix.lstrip("."), dpi=100, bbox_inches="tight")
+
+
+def plot_predictions(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray, path: Path, n: int = 32) -> "matplotlib.figure.Figure":
+    """A grid of validation digits titled 'predicted (true)'; mistakes in red."""
+    import matplotlib.pyplot as plt
+
+    n = min(n, len(images))
+    cols = 8
+    rows = max(1, -(-n // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.5), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i].reshape(28, 28), cmap="gray_r")
+            wrong = predicted[i] != labels[i]
+            ax.set_title(f"{predicted[i]} (true {labels[i]})" if wrong else f"{predicted[i]}", color="red" if wrong else "black", fontsize=10)
+    mistakes = int((predicted[:n] != labels[:n]).sum())
+    fig.suptitle(f"Predictions on validation digits ({mistakes} of {n} wrong, in red)")
+    save_figure(fig, path)
+    return fig
+
+
+def plot_training_curves(history: list[dict], path: Path) -> "matplotlib.figure.Figure":
+    """Loss per epoch (training and validation) and validation accuracy per epoch."""
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    ax_loss.plot(epochs, [h["loss"] for h in history], label="training")
+    if "val_loss" in history[0]:
+        ax_loss.plot(epochs, [h["val_loss"] for h in history], label="validation")
+        ax_acc.plot(epochs, [100 * h["val_accuracy"] for h in history], color="tab:green")
+    ax_loss.set(title="Cross-entropy loss", xlabel="epoch", ylabel="loss", yscale="log")
+    ax_loss.legend()
+    ax_acc.set(title="Validation accuracy", xlabel="epoch", ylabel="accuracy (%)")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+    save_figure(fig, path)
+    return fig
+
+
+def show_figures_if_possible() -> None:
+    """Open the figures in a window when matplotlib has an interactive backend (a display)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends import BackendFilter, backend_registry
+
+    if plt.get_backend().lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE):
+        plt.show()
+    plt.close("all")
+
+
+# ---------------------------------------------------------------------------
+# 6. Command line
+# ---------------------------------------------------------------------------
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def fraction_in(low: float, high: float, low_open: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not (low < value < high if low_open else low <= value < high):
+            raise argparse.ArgumentTypeError(f"must be in {'(' if low_open else '['}{low:g}, {high:g}), got {text}")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = TrainConfig()
+    parser = argparse.ArgumentParser(
+        prog="NN_Numpy.py",
+        description="Train a fully connected network, written in NumPy, on Kaggle's Digit Recognizer (MNIST) data.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--epochs", type=positive_int, default=defaults.epochs, help="passes over the training set")
+    parser.add_argument("--batch-size", type=positive_int, default=defaults.batch_size, help="images per SGD step")
+    parser.add_argument("--lr", type=positive_float, default=defaults.learning_rate, help="learning rate")
+    parser.add_argument("--momentum", type=fraction_in(0, 1), default=defaults.momentum, help="SGD momentum in [0, 1); 0 is plain SGD")
+    parser.add_argument("--hidden", type=positive_int, nargs="+", default=[128, 64], metavar="N", help="hidden layer sizes")
+    parser.add_argument("--activation", choices=["relu", "sigmoid"], default="relu", help="hidden layers' activation")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed: weights, split, shuffling")
+    parser.add_argument("--val-fraction", type=fraction_in(0, 1, low_open=True), default=0.2, help="share of labelled rows held out for validation (stratified)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="folder with train.csv[.gz]; default: data/raw/ if Kaggle's file is there, else the bundled data/external/mnist/")
+    parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N labelled rows, for a quick try")
+    parser.add_argument("--model", type=Path, default=MODEL_PATH, help="where to save the trained model (.npz)")
+    parser.add_argument("--figures-dir", type=Path, default=FIGURES_DIR, help="where to save the figures")
+    parser.add_argument("--no-plots", action="store_true", help="skip the figures")
+    return parser
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the project when it is inside it, for short messages."""
+    with contextlib.suppress(ValueError):
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    return str(path)
+
+
+def train_command(args: argparse.Namespace) -> int:
+    config = TrainConfig(args.epochs, args.batch_size, args.lr, args.momentum, args.seed)
+
+    start = time.perf_counter()
+    train_file = find_data_file("train", args.data_dir)
+    data = load_digits(train_file)
+    pixels, labels = data["pixels"], data["labels"]
+    origin = "bundled MNIST copy" if train_file.parent == BUNDLED_DATA_DIR else "your file"
+    print(f"Data: {display_path(train_file)} ({origin}), {len(labels):,} rows, loaded in {time.perf_counter() - start:.2f}s")
+    if args.limit is not None:
+        pixels, labels = pixels[: args.limit], labels[: args.limit]
+
+    from sklearn.model_selection import train_test_split
+
+    try:
+        X_train, X_val, y_train, y_val = train_test_split(
+            normalize(pixels), labels, test_size=args.val_fraction, stratify=labels, random_state=args.seed
+        )
+    except ValueError as error:  # e.g. --limit too small for a stratified split
+        raise InputError(f"cannot split {len(labels)} rows into training and validation: {error}; use more rows (--limit)") from None
+    print(f"Split: {len(y_train):,} training, {len(y_val):,} validation rows (stratified, seed {args.seed})")
+
+    sizes = [N_PIXELS, *args.hidden, N_CLASSES]
+    activations = [args.activation] * len(args.hidden) + ["softmax"]
+    network = NeuralNetwork(sizes, activations, seed=args.seed)
+    n_params = sum(l.weights.size + l.bias.size for l in network.layers)
+    print(f"Network: {'-'.join(map(str, sizes))} ({', '.join(activations)}), {n_params:,} parameters")
+    print(f"Training: {config.epochs} epochs, batch {config.batch_size}, lr {config.learning_rate:g}, momentum {config.momentum:g}")
+
+    try:
+        history = network.fit(X_train, y_train, X_val, y_val, config, log=lambda line: print(line, flush=True))
+    except TrainingDiverged as error:
+        print(f"error: {error}. No model was saved.", file=sys.stderr)
+        return 1
+    print(f"Validation Accuracy: {100 * history[-1]['val_accuracy']:.2f}%")
+
+    network.save(args.model)
+    print(f"Model saved to {display_path(args.model)}")
+    if not args.no_plots:
+        predicted = network.predict(X_val)
+        plot_predictions(X_val, y_val, predicted, args.figures_dir / "predictions.png")
+        plot_training_curves(history, args.figures_dir / "training_curves.png")
+        print(f"Figures saved to {display_path(args.figures_dir)}/: predictions.png, training_curves.png")
+        show_figures_if_possible()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return train_command(args)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

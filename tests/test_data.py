@@ -1,0 +1,155 @@
+"""Reading Kaggle's CSVs: the real files parse, bad files get a message naming file, line and column."""
+import gzip
+import os
+
+import numpy as np
+import pytest
+from conftest import write_csv
+
+import NN_Numpy as nn
+
+TRAIN_HEADER = ["label"] + nn.PIXEL_COLUMNS
+TEST_HEADER = nn.PIXEL_COLUMNS
+
+
+def train_row(label=3, pixel=0):
+    return [label] + [pixel] * 784
+
+
+def test_bundled_training_file_is_real_mnist(mnist):
+    pixels, labels = mnist
+    assert pixels.shape == (42000, 784) and pixels.dtype == np.uint8
+    assert labels.shape == (42000,) and set(np.unique(labels)) == set(range(10))
+    assert pixels.max() == 255 and pixels.min() == 0
+    # class counts are those of the 60,000-image MNIST training set, subsampled: all near 10%
+    assert np.bincount(labels).min() > 3700
+
+
+def test_bundled_test_file_parses_without_labels():
+    pixels, labels = nn.read_digits_csv(nn.BUNDLED_DATA_DIR / "test.csv.gz", labelled=False)
+    assert pixels.shape == (28000, 784) and labels is None
+
+
+def test_small_valid_file_round_trips(tmp_path):
+    rows = [train_row(label=d, pixel=d * 20) for d in range(10)]
+    pixels, labels = nn.read_digits_csv(write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows))
+    assert labels.tolist() == list(range(10))
+    assert pixels[:, 0].tolist() == [d * 20 for d in range(10)]
+
+
+def error_for(path, labelled=True):
+    with pytest.raises(nn.InputError) as info:
+        nn.read_digits_csv(path, labelled)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([train_row(), train_row(label=10)], "line 3, column 'label': label 10 is not a digit 0-9"),
+        ([train_row(), train_row(label=-1)], "line 3, column 'label': label -1 is not a digit 0-9"),
+        ([train_row(pixel=256)], "line 2, column 'pixel0': pixel value 256 is not an integer 0-255"),
+        ([train_row(), train_row(pixel=-3)], "line 3, column 'pixel0': pixel value -3 is not an integer 0-255"),
+        (
+            [train_row(pixel=0.5)],
+            "line 2, column 'pixel0': pixel value 0.5 is not an integer 0-255 "
+            "(already normalised? the CSV should hold the raw 0-255 values)",
+        ),
+        ([train_row(), train_row()[:-1]], "line 3, column 'pixel783': missing value (an empty field, or a row with too few fields)"),
+        ([train_row(), [4, ""] + [0] * 783], "line 3, column 'pixel0': missing value (an empty field, or a row with too few fields)"),
+        ([train_row(), train_row(), [5, 0, "abc"] + [0] * 782], "line 4, column 'pixel1': 'abc' is not a number"),
+        ([train_row(), train_row() + [7]], "line 3: expected 785 fields, found 786"),
+        ([train_row() + [7], train_row()], "line 2: more fields than the header's columns"),
+    ],
+)
+def test_bad_values_are_reported_with_line_and_column(tmp_path, rows, message):
+    path = write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows)
+    assert error_for(path) == f"{path}, {message}"
+
+
+def test_test_file_given_as_training_file(tmp_path):
+    path = write_csv(tmp_path / "train.csv", TEST_HEADER, [[0] * 784])
+    assert error_for(path) == (
+        f"{path}, line 1: wrong header for a training file (label,pixel0,...,pixel783): found 784 columns "
+        "starting pixel0,pixel1,pixel2,..., expected 785 (is the label column missing, or extra? "
+        "train.csv has it, test.csv does not)"
+    )
+
+
+def test_misnamed_column(tmp_path):
+    header = TRAIN_HEADER.copy()
+    header[5] = "pixel_4"
+    path = write_csv(tmp_path / "train.csv", header, [train_row()])
+    assert error_for(path).endswith("expected 785: column 6 is 'pixel_4', expected 'pixel4'")
+
+
+def test_too_few_columns_in_header(tmp_path):
+    path = write_csv(tmp_path / "test.csv", TEST_HEADER[:100], [[0] * 100])
+    assert error_for(path, labelled=False) == (
+        f"{path}, line 1: wrong header for a test file (pixel0,...,pixel783): found 100 columns "
+        "starting pixel0,pixel1,pixel2,..., expected 784"
+    )
+
+
+def test_empty_file_and_header_only(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert error_for(empty) == f"{empty} is empty; expected a header line label,pixel0,..."
+    header_only = write_csv(tmp_path / "train.csv", TRAIN_HEADER, [])
+    assert error_for(header_only) == f"{header_only} has a header but no data rows"
+
+
+def test_corrupt_gzip(tmp_path):
+    path = tmp_path / "train.csv.gz"
+    path.write_bytes(gzip.compress(b"label,pixel0\n")[:15])
+    assert error_for(path).startswith(f"{path} could not be read as CSV: ")
+
+
+def test_missing_data_file_says_where_to_put_it(tmp_path):
+    with pytest.raises(nn.InputError) as info:
+        nn.find_data_file("train", tmp_path)
+    assert str(info.value) == (
+        f"no train data found (looked for {tmp_path}/train.csv[.gz]); put Kaggle's train.csv in "
+        f"{nn.KAGGLE_DATA_DIR} or pass --data-dir with the folder that holds it"
+    )
+
+
+def test_kaggle_file_in_data_raw_is_preferred_to_the_bundled_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(nn, "KAGGLE_DATA_DIR", tmp_path)
+    assert nn.find_data_file("train") == nn.BUNDLED_DATA_DIR / "train.csv.gz"
+    (tmp_path / "train.csv.gz").write_bytes(b"")
+    assert nn.find_data_file("train") == tmp_path / "train.csv.gz"
+    (tmp_path / "train.csv").write_bytes(b"")
+    assert nn.find_data_file("train") == tmp_path / "train.csv"  # plain CSV first, as Kaggle ships it
+
+
+class TestCache:
+    def test_second_load_comes_from_the_cache(self, tmp_path, monkeypatch):
+        source = write_csv(tmp_path / "train.csv", TRAIN_HEADER, [train_row(label=d) for d in range(10)])
+        first = nn.load_digits(source, cache_dir=tmp_path / "cache")
+        monkeypatch.setattr(nn, "read_digits_csv", lambda *a: pytest.fail("the cache was not used"))
+        second = nn.load_digits(source, cache_dir=tmp_path / "cache")
+        np.testing.assert_array_equal(first["pixels"], second["pixels"])
+        np.testing.assert_array_equal(first["labels"], second["labels"])
+        assert second["sha256"] == nn.sha256_of(source)
+
+    def test_changed_source_rebuilds_the_cache(self, tmp_path):
+        source = write_csv(tmp_path / "train.csv", TRAIN_HEADER, [train_row(label=1)])
+        nn.load_digits(source, cache_dir=tmp_path / "cache")
+        write_csv(source, TRAIN_HEADER, [train_row(label=2), train_row(label=3)])
+        os.utime(source, ns=(1, 1))  # a different mtime, whatever the clock's resolution
+        assert nn.load_digits(source, cache_dir=tmp_path / "cache")["labels"].tolist() == [2, 3]
+
+    def test_corrupt_cache_is_rebuilt_not_trusted(self, tmp_path):
+        source = write_csv(tmp_path / "train.csv", TRAIN_HEADER, [train_row(label=4)])
+        nn.load_digits(source, cache_dir=tmp_path / "cache")
+        (cache_file,) = (tmp_path / "cache").glob("*.npz")
+        cache_file.write_bytes(cache_file.read_bytes()[:100])  # truncated
+        assert nn.load_digits(source, cache_dir=tmp_path / "cache")["labels"].tolist() == [4]
+        np.load(cache_file, allow_pickle=False).close()  # and it was rewritten whole
+
+    def test_bad_file_is_not_cached(self, tmp_path):
+        source = write_csv(tmp_path / "train.csv", TRAIN_HEADER, [train_row(label=11)])
+        with pytest.raises(nn.InputError):
+            nn.load_digits(source, cache_dir=tmp_path / "cache")
+        assert not list((tmp_path / "cache").glob("*.npz"))
