@@ -100,19 +100,25 @@ def one_hot(labels: np.ndarray, n_classes: int = N_CLASSES, dtype=DTYPE) -> np.n
     return targets
 
 
-def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+def softmax_cross_entropy(
+    logits: np.ndarray, labels: np.ndarray, label_smoothing: float = 0.0
+) -> tuple[float, np.ndarray]:
     """Mean cross-entropy of softmax(logits) against integer labels, and dLoss/dlogits.
 
-    loss = -1/B sum_i log softmax(z_i)[y_i]. Computed from the logits with
-    log-sum-exp rather than from probabilities, so a probability that rounds to 0
-    gives a large finite loss instead of log(0) = -inf.
+    loss = -1/B sum_i sum_k t_ik log softmax(z_i)_k, with targets t = onehot(y), or with
+    label smoothing t = (1 - eps) onehot(y) + eps / 10, which stops the network from
+    pushing its logits ever further apart to become 100% sure.
+    Computed from the logits with log-sum-exp rather than from probabilities, so a
+    probability that rounds to 0 gives a large finite loss instead of log(0) = -inf.
     """
-    batch_size = len(labels)
+    batch_size, n_classes = logits.shape
     log_probs = log_softmax(logits)  # (B, 10)
-    targets = one_hot(labels, logits.shape[1], logits.dtype)  # (B, 10)
+    targets = one_hot(labels, n_classes, logits.dtype)  # (B, 10)
+    if label_smoothing:
+        targets = (1 - label_smoothing) * targets + label_smoothing / n_classes
     loss = -(targets * log_probs).sum() / batch_size
-    # d/dz of -log softmax(z)[y] is softmax(z) - onehot(y): softmax's Jacobian cancels
-    # the 1/p from the log. Dividing by B makes it the gradient of the *mean* loss.
+    # d/dz of -sum_k t_k log softmax(z)_k is softmax(z) - t (the targets sum to 1): softmax's
+    # Jacobian cancels the 1/p from the log. Dividing by B: the gradient of the *mean* loss.
     grad_logits = (np.exp(log_probs) - targets) / batch_size  # (B, 10)
     return float(loss), grad_logits
 
@@ -188,9 +194,142 @@ class TrainConfig:
 
     epochs: int = 100
     batch_size: int = 64
-    learning_rate: float = 0.05
+    optimizer: str = "sgd"  # "sgd" or "adam"
+    learning_rate: float = 0.05  # the peak rate; the schedule scales it each epoch
     momentum: float = 0.9
+    nesterov: bool = False
+    schedule: str = "cosine"  # "cosine" or "constant"
+    warmup_epochs: int = 0
+    weight_decay: float = 0.0
+    shift: int = 0  # augmentation: move each training image by up to this many pixels
+    label_smoothing: float = 0.0
+    early_stopping: int | None = None  # stop after this many epochs without a better validation accuracy
+    restore_best: bool = True  # end with the weights of the epoch with the best validation accuracy
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse settings that cannot train, naming the command-line option."""
+        rules = [
+            ("epochs", self.epochs >= 1, "must be >= 1"),
+            ("batch_size", self.batch_size >= 1, "must be >= 1"),
+            ("optimizer", self.optimizer in ("sgd", "adam"), "must be 'sgd' or 'adam'"),
+            ("learning_rate", self.learning_rate > 0 and np.isfinite(self.learning_rate), "must be > 0"),
+            ("momentum", 0 <= self.momentum < 1, "must be in [0, 1)"),
+            ("schedule", self.schedule in ("cosine", "constant"), "must be 'cosine' or 'constant'"),
+            ("warmup_epochs", 0 <= self.warmup_epochs < self.epochs, "must be >= 0 and less than --epochs"),
+            ("weight_decay", self.weight_decay >= 0 and np.isfinite(self.weight_decay), "must be >= 0"),
+            ("shift", 0 <= self.shift < 28, "must be 0-27 pixels (the image is 28 pixels wide)"),
+            ("label_smoothing", 0 <= self.label_smoothing < 1, "must be in [0, 1)"),
+            ("early_stopping", self.early_stopping is None or self.early_stopping >= 1, "(the patience) must be >= 1 epoch"),
+        ]
+        for name, ok, rule in rules:
+            if not ok:
+                option = "--lr" if name == "learning_rate" else "--" + name.replace("_", "-")
+                raise ValueError(f"{option} {rule}, got {getattr(self, name)}")
+
+
+class Optimizer:
+    """Turns gradients into parameter updates. Subclasses define update() for one array."""
+
+    def __init__(self, weight_decay: float = 0.0) -> None:
+        self.weight_decay = weight_decay
+        self.state: dict[str, np.ndarray] = {}  # per-parameter running averages, by name
+
+    def step(self, layers: list[FCLayer], learning_rate: float) -> None:
+        for i, layer in enumerate(layers):
+            if self.weight_decay:
+                # L2 penalty (wd / 2) * sum(W^2) adds wd * W to the gradient: pulls weights
+                # towards 0, so no single pixel gets a huge say. Biases are not decayed.
+                layer.grad_weights += self.weight_decay * layer.weights
+            self.update(f"weights_{i}", layer.weights, layer.grad_weights, learning_rate)
+            self.update(f"bias_{i}", layer.bias, layer.grad_bias, learning_rate)
+
+    def update(self, name: str, param: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """param -= lr * grad; with momentum, a running sum of gradients replaces grad.
+
+    velocity <- momentum * velocity + grad;  param -= lr * velocity
+    Momentum keeps moving along directions that gradients agree on and averages out
+    the zig-zag of noisy mini-batch gradients. Nesterov looks one step ahead:
+    param -= lr * (grad + momentum * velocity).
+    """
+
+    def __init__(self, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0) -> None:
+        super().__init__(weight_decay)
+        self.momentum, self.nesterov = momentum, nesterov
+
+    def update(self, name: str, param: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
+        if self.momentum == 0:
+            param -= learning_rate * grad
+            return
+        velocity = self.state.setdefault(name, np.zeros_like(param))
+        velocity *= self.momentum
+        velocity += grad
+        param -= learning_rate * (grad + self.momentum * velocity if self.nesterov else velocity)
+
+
+class Adam(Optimizer):
+    """Adam: each parameter's step is scaled by a running estimate of its gradient's size.
+
+    m <- b1 m + (1 - b1) grad;  v <- b2 v + (1 - b2) grad^2   (running mean and mean square)
+    param -= lr * m_hat / (sqrt(v_hat) + eps), where m_hat, v_hat undo the bias of starting at 0.
+    """
+
+    def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(weight_decay)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.steps: dict[str, int] = {}
+
+    def update(self, name: str, param: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
+        m = self.state.setdefault(name + ".m", np.zeros_like(param))
+        v = self.state.setdefault(name + ".v", np.zeros_like(param))
+        t = self.steps[name] = self.steps.get(name, 0) + 1
+        m *= self.beta1
+        m += (1 - self.beta1) * grad
+        v *= self.beta2
+        v += (1 - self.beta2) * grad * grad
+        m_hat = m / (1 - self.beta1**t)
+        v_hat = v / (1 - self.beta2**t)
+        param -= learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def make_optimizer(config: TrainConfig) -> Optimizer:
+    if config.optimizer == "adam":
+        return Adam(weight_decay=config.weight_decay)
+    return SGD(config.momentum, config.nesterov, config.weight_decay)
+
+
+def learning_rate_at(epoch: int, config: TrainConfig) -> float:
+    """The learning rate for `epoch` (0-based): linear warm-up, then cosine decay or constant.
+
+    Large steps early cover ground; small steps late settle into a minimum instead of
+    bouncing around it. Cosine: lr * (1 + cos(pi * progress)) / 2, from lr down towards 0.
+    """
+    if epoch < config.warmup_epochs:
+        return config.learning_rate * (epoch + 1) / config.warmup_epochs
+    if config.schedule == "constant":
+        return config.learning_rate
+    progress = (epoch - config.warmup_epochs) / max(1, config.epochs - config.warmup_epochs)
+    return config.learning_rate * 0.5 * (1 + np.cos(np.pi * progress))
+
+
+def random_shift(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Move each 28x28 image by its own random (dy, dx) in [-max_shift, max_shift]; zeros fill in.
+
+    (B, 784) -> (B, 784). A digit moved by a pixel or two is still the same digit, so
+    the network sees a slightly different training set every epoch and overfits less.
+    """
+    n, s = len(images), max_shift
+    padded = np.zeros((n, 28 + 2 * s, 28 + 2 * s), images.dtype)  # (B, 28 + 2s, 28 + 2s), a zero border
+    padded[:, s : s + 28, s : s + 28] = images.reshape(n, 28, 28)
+    # Every 28x28 window of the padded image, as a view: (B, 2s + 1, 2s + 1, 28, 28).
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (28, 28), axis=(1, 2))
+    dy, dx = rng.integers(-s, s + 1, size=(2, n))
+    # Shifting the digit by +dy means reading the window that starts dy rows higher.
+    return windows[np.arange(n), s - dy, s - dx].reshape(n, N_PIXELS)
 
 
 class TrainingDiverged(RuntimeError):
@@ -220,7 +359,6 @@ class NeuralNetwork:
             for n_in, n_out, act in zip(layer_sizes[:-1], layer_sizes[1:], activations)
         ]
         self.layer_sizes, self.activations, self.dtype = layer_sizes, activations, np.dtype(dtype)
-        self.velocities = [(np.zeros_like(l.weights), np.zeros_like(l.bias)) for l in self.layers]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """(B, 784) -> (B, 10) logits; softmax(logits) are the class probabilities."""
@@ -234,24 +372,22 @@ class NeuralNetwork:
         for i in reversed(range(len(self.layers))):
             grad = self.layers[i].backward(grad, need_grad_input=i > 0)
 
-    def step(self, learning_rate: float, momentum: float = 0.0) -> None:
-        """One SGD update: v <- momentum * v - lr * grad;  param <- param + v.
-
-        With momentum = 0 this is plain SGD, param -= lr * grad. With momentum the
-        step keeps a running direction, which speeds up travel along shallow valleys.
-        """
-        for layer, (v_weights, v_bias) in zip(self.layers, self.velocities):
-            for param, grad, velocity in ((layer.weights, layer.grad_weights, v_weights), (layer.bias, layer.grad_bias, v_bias)):
-                velocity *= momentum
-                velocity -= learning_rate * grad
-                param += velocity
-
-    def train_batch(self, x: np.ndarray, labels: np.ndarray, learning_rate: float, momentum: float = 0.0) -> float:
+    def train_batch(
+        self, x: np.ndarray, labels: np.ndarray, optimizer: Optimizer, learning_rate: float, label_smoothing: float = 0.0
+    ) -> float:
         """Forward, loss, backward and one update on a mini-batch; returns the batch's loss."""
-        loss, grad_logits = softmax_cross_entropy(self.forward(x), labels)
+        loss, grad_logits = softmax_cross_entropy(self.forward(x), labels, label_smoothing)
         self.backward(grad_logits)
-        self.step(learning_rate, momentum)
+        optimizer.step(self.layers, learning_rate)
         return loss
+
+    def get_weights(self) -> list[np.ndarray]:
+        """A copy of every parameter array, e.g. to keep the best epoch's weights."""
+        return [p.copy() for layer in self.layers for p in (layer.weights, layer.bias)]
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        for layer, w, b in zip(self.layers, weights[0::2], weights[1::2]):
+            layer.weights[...], layer.bias[...] = w, b  # in place: the optimizer's names still apply
 
     def fit(
         self,
@@ -262,39 +398,54 @@ class NeuralNetwork:
         config: TrainConfig | None = None,
         log: Callable[[str], None] = print,
     ) -> list[dict]:
-        """Mini-batch SGD over `config.epochs` epochs, reshuffled each epoch.
+        """Mini-batch training over `config.epochs` epochs, reshuffled each epoch.
 
-        Returns the history: one dict per epoch with loss, val_loss, val_accuracy, seconds.
-        Raises TrainingDiverged if the loss stops being finite.
+        Returns the history: one dict per epoch with loss, learning_rate, seconds and,
+        given validation data, val_loss and val_accuracy. With validation data the
+        network ends with its best epoch's weights (config.restore_best) and may stop
+        early (config.early_stopping). Raises TrainingDiverged if the loss stops being finite.
         """
         config = config or TrainConfig()
-        rng = np.random.default_rng(config.seed)  # the shuffling order, reproducible
+        rng = np.random.default_rng(config.seed)  # shuffling and augmentation, reproducible
+        optimizer = make_optimizer(config)
         n_samples, batch_size = len(X_train), config.batch_size
-        history = []
+        history: list[dict] = []
+        best = {"accuracy": -1.0, "epoch": 0, "weights": None}
         for epoch in range(1, config.epochs + 1):
             start = time.perf_counter()
+            learning_rate = learning_rate_at(epoch - 1, config)
             order = rng.permutation(n_samples)
             batch_losses = []
             with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught just below
                 for first in range(0, n_samples, batch_size):
                     batch = order[first : first + batch_size]
-                    batch_losses.append(
-                        self.train_batch(X_train[batch], y_train[batch], config.learning_rate, config.momentum)
-                    )
+                    x = X_train[batch]  # (B, 784): a gather, so shuffling costs no extra pass
+                    if config.shift:
+                        x = random_shift(x, config.shift, rng)
+                    loss = self.train_batch(x, y_train[batch], optimizer, learning_rate, config.label_smoothing)
+                    batch_losses.append(loss)
             train_loss = float(np.mean(batch_losses))
             if not np.isfinite(train_loss):
                 raise TrainingDiverged(
                     f"the training loss became {train_loss} in epoch {epoch}; "
                     f"try a smaller learning rate (--lr {config.learning_rate / 10:g})"
                 )
-            record = {"epoch": epoch, "loss": train_loss}
+            record = {"epoch": epoch, "loss": train_loss, "learning_rate": learning_rate}
             line = f"Epoch {epoch}/{config.epochs}, Loss: {train_loss:.4f}"
             if X_val is not None:
                 record["val_loss"], record["val_accuracy"] = self.evaluate(X_val, y_val)
                 line += f", Val Loss: {record['val_loss']:.4f}, Val Accuracy: {100 * record['val_accuracy']:.2f}%"
+                if record["val_accuracy"] > best["accuracy"]:
+                    best = {"accuracy": record["val_accuracy"], "epoch": epoch, "weights": self.get_weights() if config.restore_best else None}
             record["seconds"] = time.perf_counter() - start
-            log(f"{line}, Time: {record['seconds']:.2f}s")
+            log(f"{line}, LR: {learning_rate:.4g}, Time: {record['seconds']:.2f}s")
             history.append(record)
+            if config.early_stopping and X_val is not None and epoch - best["epoch"] >= config.early_stopping:
+                log(f"Early stopping: no better validation accuracy in the last {config.early_stopping} epochs")
+                break
+        if best["weights"] is not None and best["epoch"] != history[-1]["epoch"]:
+            self.set_weights(best["weights"])
+            log(f"Restored the weights of epoch {best['epoch']} (best validation accuracy, {100 * best['accuracy']:.2f}%)")
         return history
 
     # -- using the trained network -------------------------------------------------
@@ -565,12 +716,13 @@ def save_figure(fig: "matplotlib.figure.Figure", path: Path) -> None:
         fig.savefig(f, format=path.suffix.lstrip("."), dpi=100, bbox_inches="tight")
 
 
-def plot_predictions(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray, path: Path, n: int = 32) -> "matplotlib.figure.Figure":
-    """A grid of validation digits titled 'predicted (true)'; mistakes in red."""
+def plot_predictions(
+    images: np.ndarray, labels: np.ndarray, predicted: np.ndarray, path: Path, what: str = "validation digits"
+) -> "matplotlib.figure.Figure":
+    """A grid of the first len(predicted) digits titled with the prediction; mistakes in red."""
     import matplotlib.pyplot as plt
 
-    n = min(n, len(images))
-    cols = 8
+    n, cols = len(predicted), 8
     rows = max(1, -(-n // cols))
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.5), squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -579,8 +731,8 @@ def plot_predictions(images: np.ndarray, labels: np.ndarray, predicted: np.ndarr
             ax.imshow(images[i].reshape(28, 28), cmap="gray_r")
             wrong = predicted[i] != labels[i]
             ax.set_title(f"{predicted[i]} (true {labels[i]})" if wrong else f"{predicted[i]}", color="red" if wrong else "black", fontsize=10)
-    mistakes = int((predicted[:n] != labels[:n]).sum())
-    fig.suptitle(f"Predictions on validation digits ({mistakes} of {n} wrong, in red)")
+    mistakes = int((predicted != labels[:n]).sum())
+    fig.suptitle(f"Predictions on {what} ({mistakes} of {n} wrong, in red)")
     save_figure(fig, path)
     return fig
 
@@ -619,30 +771,6 @@ def show_figures_if_possible() -> None:
 # ---------------------------------------------------------------------------
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
-    return value
-
-
-def fraction_in(low: float, high: float, low_open: bool = False) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        value = float(text)
-        if not (low < value < high if low_open else low <= value < high):
-            raise argparse.ArgumentTypeError(f"must be in {'(' if low_open else '['}{low:g}, {high:g}), got {text}")
-        return value
-
-    return parse
-
-
 def build_parser() -> argparse.ArgumentParser:
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(
@@ -650,20 +778,53 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a fully connected network, written in NumPy, on Kaggle's Digit Recognizer (MNIST) data.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--epochs", type=positive_int, default=defaults.epochs, help="passes over the training set")
-    parser.add_argument("--batch-size", type=positive_int, default=defaults.batch_size, help="images per SGD step")
-    parser.add_argument("--lr", type=positive_float, default=defaults.learning_rate, help="learning rate")
-    parser.add_argument("--momentum", type=fraction_in(0, 1), default=defaults.momentum, help="SGD momentum in [0, 1); 0 is plain SGD")
-    parser.add_argument("--hidden", type=positive_int, nargs="+", default=[128, 64], metavar="N", help="hidden layer sizes")
-    parser.add_argument("--activation", choices=["relu", "sigmoid"], default="relu", help="hidden layers' activation")
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed: weights, split, shuffling")
-    parser.add_argument("--val-fraction", type=fraction_in(0, 1, low_open=True), default=0.2, help="share of labelled rows held out for validation (stratified)")
-    parser.add_argument("--data-dir", type=Path, default=None, help="folder with train.csv[.gz]; default: data/raw/ if Kaggle's file is there, else the bundled data/external/mnist/")
-    parser.add_argument("--limit", type=positive_int, default=None, metavar="N", help="use only the first N labelled rows, for a quick try")
-    parser.add_argument("--model", type=Path, default=MODEL_PATH, help="where to save the trained model (.npz)")
-    parser.add_argument("--figures-dir", type=Path, default=FIGURES_DIR, help="where to save the figures")
-    parser.add_argument("--no-plots", action="store_true", help="skip the figures")
+    add = parser.add_argument
+    add("--epochs", type=int, default=defaults.epochs, help="passes over the training set")
+    add("--batch-size", type=int, default=defaults.batch_size, help="images per update step")
+    add("--optimizer", choices=["sgd", "adam"], default=defaults.optimizer, help="update rule")
+    add("--lr", type=float, default=defaults.learning_rate, help="peak learning rate")
+    add("--momentum", type=float, default=defaults.momentum, help="SGD momentum in [0, 1); 0 is plain SGD")
+    add("--nesterov", action=argparse.BooleanOptionalAction, default=defaults.nesterov, help="Nesterov momentum")
+    add("--schedule", choices=["cosine", "constant"], default=defaults.schedule, help="learning rate over the epochs")
+    add("--warmup-epochs", type=int, default=defaults.warmup_epochs, help="epochs of linear learning-rate warm-up")
+    add("--weight-decay", type=float, default=defaults.weight_decay, help="L2 penalty on the weights")
+    add("--shift", type=int, default=defaults.shift, metavar="PIXELS", help="augmentation: random shifts of each training image by up to PIXELS (0: off)")
+    add("--label-smoothing", type=float, default=defaults.label_smoothing, help="target weight spread over all classes, in [0, 1)")
+    add("--early-stopping", type=int, default=defaults.early_stopping, metavar="PATIENCE", help="stop after PATIENCE epochs without a better validation accuracy")
+    add("--restore-best", action=argparse.BooleanOptionalAction, default=defaults.restore_best, help="end with the best epoch's weights (by validation accuracy)")
+    add("--hidden", type=int, nargs="+", default=[128, 64], metavar="N", help="hidden layer sizes")
+    add("--activation", choices=["relu", "sigmoid"], default="relu", help="hidden layers' activation")
+    add("--seed", type=int, default=defaults.seed, help="random seed: weights, split, shuffling, augmentation")
+    add("--val-fraction", type=float, default=0.2, help="share of labelled rows held out for validation (stratified), in (0, 1)")
+    add("--train-on-all", action="store_true", help="train on every labelled row, with no validation split (for a final model)")
+    add("--data-dir", type=Path, default=None, help="folder with train.csv[.gz]; default: data/raw/ if Kaggle's file is there, else the bundled data/external/mnist/")
+    add("--limit", type=int, default=None, metavar="N", help="use only the first N labelled rows, for a quick try")
+    add("--model", type=Path, default=MODEL_PATH, help="where to save the trained model (.npz)")
+    add("--figures-dir", type=Path, default=FIGURES_DIR, help="where to save the figures")
+    add("--no-plots", action="store_true", help="skip the figures")
     return parser
+
+
+def parse_train_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, TrainConfig]:
+    """Parse the command line; a value out of range exits with status 2 and says which option."""
+    args = parser.parse_args(argv)
+    try:
+        config = TrainConfig(
+            epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.lr,
+            momentum=args.momentum, nesterov=args.nesterov, schedule=args.schedule, warmup_epochs=args.warmup_epochs,
+            weight_decay=args.weight_decay, shift=args.shift, label_smoothing=args.label_smoothing,
+            early_stopping=args.early_stopping, restore_best=args.restore_best, seed=args.seed,
+        )
+        if not 0 < args.val_fraction < 1:
+            raise ValueError(f"--val-fraction must be in (0, 1), got {args.val_fraction}")
+        if args.early_stopping and args.train_on_all:
+            raise ValueError("--early-stopping needs validation data; it cannot go with --train-on-all")
+        for option, value in (("--limit", args.limit), *(("--hidden", n) for n in args.hidden)):
+            if value is not None and value < 1:
+                raise ValueError(f"{option} must be >= 1, got {value}")
+    except ValueError as error:
+        parser.error(str(error))
+    return args, config
 
 
 def display_path(path: Path) -> str:
@@ -673,9 +834,7 @@ def display_path(path: Path) -> str:
     return str(path)
 
 
-def train_command(args: argparse.Namespace) -> int:
-    config = TrainConfig(args.epochs, args.batch_size, args.lr, args.momentum, args.seed)
-
+def train_command(args: argparse.Namespace, config: TrainConfig) -> int:
     start = time.perf_counter()
     train_file = find_data_file("train", args.data_dir)
     data = load_digits(train_file)
@@ -685,35 +844,43 @@ def train_command(args: argparse.Namespace) -> int:
     if args.limit is not None:
         pixels, labels = pixels[: args.limit], labels[: args.limit]
 
-    from sklearn.model_selection import train_test_split
+    if args.train_on_all:
+        X_train, y_train, X_val, y_val = normalize(pixels), labels, None, None
+        print(f"Training on all {len(labels):,} labelled rows (--train-on-all: no validation split)")
+    else:
+        from sklearn.model_selection import train_test_split
 
-    try:
-        X_train, X_val, y_train, y_val = train_test_split(
-            normalize(pixels), labels, test_size=args.val_fraction, stratify=labels, random_state=args.seed
-        )
-    except ValueError as error:  # e.g. --limit too small for a stratified split
-        raise InputError(f"cannot split {len(labels)} rows into training and validation: {error}; use more rows (--limit)") from None
-    print(f"Split: {len(y_train):,} training, {len(y_val):,} validation rows (stratified, seed {args.seed})")
+        try:
+            X_train, X_val, y_train, y_val = train_test_split(
+                normalize(pixels), labels, test_size=args.val_fraction, stratify=labels, random_state=args.seed
+            )
+        except ValueError as error:  # e.g. --limit too small for a stratified split
+            raise InputError(f"cannot split {len(labels)} rows into training and validation: {error}; use more rows (--limit)") from None
+        print(f"Split: {len(y_train):,} training, {len(y_val):,} validation rows (stratified, seed {args.seed})")
 
     sizes = [N_PIXELS, *args.hidden, N_CLASSES]
     activations = [args.activation] * len(args.hidden) + ["softmax"]
     network = NeuralNetwork(sizes, activations, seed=args.seed)
     n_params = sum(l.weights.size + l.bias.size for l in network.layers)
     print(f"Network: {'-'.join(map(str, sizes))} ({', '.join(activations)}), {n_params:,} parameters")
-    print(f"Training: {config.epochs} epochs, batch {config.batch_size}, lr {config.learning_rate:g}, momentum {config.momentum:g}")
+    print("Training: " + ", ".join(f"{k}={v}" for k, v in vars(config).items()))
 
     try:
         history = network.fit(X_train, y_train, X_val, y_val, config, log=lambda line: print(line, flush=True))
     except TrainingDiverged as error:
         print(f"error: {error}. No model was saved.", file=sys.stderr)
         return 1
-    print(f"Validation Accuracy: {100 * history[-1]['val_accuracy']:.2f}%")
+    if X_val is None:
+        X_shown, y_shown, what = X_train, y_train, "training digits"
+        print(f"Training Accuracy: {100 * network.accuracy(X_train, y_train):.2f}% (no validation split)")
+    else:
+        X_shown, y_shown, what = X_val, y_val, "validation digits"
+        print(f"Validation Accuracy: {100 * network.accuracy(X_val, y_val):.2f}%")
 
     network.save(args.model)
     print(f"Model saved to {display_path(args.model)}")
     if not args.no_plots:
-        predicted = network.predict(X_val)
-        plot_predictions(X_val, y_val, predicted, args.figures_dir / "predictions.png")
+        plot_predictions(X_shown, y_shown, network.predict(X_shown[:32]), args.figures_dir / "predictions.png", what)
         plot_training_curves(history, args.figures_dir / "training_curves.png")
         print(f"Figures saved to {display_path(args.figures_dir)}/: predictions.png, training_curves.png")
         show_figures_if_possible()
@@ -721,9 +888,9 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, config = parse_train_args(build_parser(), argv)
     try:
-        return train_command(args)
+        return train_command(args, config)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -67,17 +67,36 @@ def test_divergence_exits_1_and_saves_nothing(tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--lr", "-1"], "argument --lr: must be a number > 0, got -1"),
-        (["--momentum", "1"], "argument --momentum: must be in [0, 1), got 1"),
-        (["--epochs", "0"], "argument --epochs: must be a whole number >= 1, got 0"),
-        (["--val-fraction", "0"], "argument --val-fraction: must be in (0, 1), got 0"),
-        (["--activation", "tanh"], "argument --activation: invalid choice: 'tanh'"),
+        (["--lr", "-1"], "--lr must be > 0, got -1.0"),
+        (["--lr", "nan"], "--lr must be > 0, got nan"),
+        (["--momentum", "1"], "--momentum must be in [0, 1), got 1.0"),
+        (["--momentum", "-0.1"], "--momentum must be in [0, 1), got -0.1"),
+        (["--epochs", "0"], "--epochs must be >= 1, got 0"),
+        (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
+        (["--weight-decay", "-0.0001"], "--weight-decay must be >= 0, got -0.0001"),
+        (["--shift", "28"], "--shift must be 0-27 pixels (the image is 28 pixels wide), got 28"),
+        (["--early-stopping", "0"], "--early-stopping (the patience) must be >= 1 epoch, got 0"),
+        (["--label-smoothing", "1"], "--label-smoothing must be in [0, 1), got 1.0"),
+        (["--warmup-epochs", "5", "--epochs", "5"], "--warmup-epochs must be >= 0 and less than --epochs, got 5"),
+        (["--val-fraction", "0"], "--val-fraction must be in (0, 1), got 0.0"),
+        (["--hidden", "128", "0"], "--hidden must be >= 1, got 0"),
+        (["--limit", "0"], "--limit must be >= 1, got 0"),
+        (["--train-on-all", "--early-stopping", "3"], "--early-stopping needs validation data; it cannot go with --train-on-all"),
+        (["--activation", "tanh"], "argument --activation: invalid choice: 'tanh' (choose from 'relu', 'sigmoid')"),
+        (["--optimizer", "rmsprop"], "argument --optimizer: invalid choice: 'rmsprop' (choose from 'sgd', 'adam')"),
     ],
 )
-def test_bad_options_are_refused(args, message):
-    result = run(*args)
+def test_bad_options_are_refused_before_anything_runs(args, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        nn.main(args)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"NN_Numpy.py: error: {message}"
+
+
+def test_bad_option_from_the_shell_exits_2():
+    result = run("--shift", "40")
     assert result.returncode == 2
-    assert message in result.stderr
+    assert result.stderr.splitlines()[-1] == "NN_Numpy.py: error: --shift must be 0-27 pixels (the image is 28 pixels wide), got 40"
 
 
 def test_too_few_rows_for_a_stratified_split():
@@ -89,6 +108,8 @@ def test_too_few_rows_for_a_stratified_split():
 def test_help_documents_every_option():
     result = run("--help")
     for option in ["--epochs", "--batch-size", "--lr", "--momentum", "--hidden", "--activation", "--seed",
-                   "--val-fraction", "--data-dir", "--no-plots", "--limit"]:
+                   "--val-fraction", "--data-dir", "--no-plots", "--limit", "--optimizer", "--nesterov", "--schedule",
+                   "--warmup-epochs", "--weight-decay", "--shift", "--label-smoothing", "--early-stopping",
+                   "--restore-best", "--train-on-all"]:
         assert option in result.stdout
     assert "(default: 100)" in result.stdout

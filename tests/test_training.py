@@ -4,7 +4,7 @@ import pytest
 
 import NN_Numpy as nn
 
-QUICK = nn.TrainConfig(epochs=5, batch_size=64, learning_rate=0.05, momentum=0.9, seed=0)
+QUICK = nn.TrainConfig(epochs=5, batch_size=64, learning_rate=0.05, momentum=0.9, schedule="constant", seed=0)
 
 
 def train(split, config=QUICK, seed=0):
@@ -18,7 +18,7 @@ def test_short_run_on_real_mnist_reaches_90_percent(small_split):
     network, history = train(small_split)
     X_val, y_val = small_split[2], small_split[3]
     assert network.accuracy(X_val, y_val) >= 0.90  # 4,000 images, 5 epochs: 91.2% measured
-    assert history[-1]["val_accuracy"] == network.accuracy(X_val, y_val)
+    assert max(h["val_accuracy"] for h in history) == network.accuracy(X_val, y_val)  # the best epoch's weights
     assert history[-1]["loss"] < history[0]["loss"] / 2
     assert network.layers[0].weights.dtype == np.float32
 
