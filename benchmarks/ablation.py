@@ -22,8 +22,8 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import NN_Numpy as nn  # noqa: E402
 
-# Each recipe adds one technique to the one before it; "default" is the command line's default.
-PLAIN = dict(optimizer="sgd", momentum=0.0, schedule="constant", weight_decay=0.0, shift=0, label_smoothing=0.0, learning_rate=0.05)
+# Each recipe adds one technique to the one before it; "+shift" is the command line's default.
+PLAIN = dict(optimizer="sgd", momentum=0.0, schedule="constant", weight_decay=0.0, shift=0, label_smoothing=0.0)
 RECIPES = {
     "plain": PLAIN,
     "+momentum": {**PLAIN, "momentum": 0.9},
@@ -31,6 +31,7 @@ RECIPES = {
     "+weight_decay": {**PLAIN, "momentum": 0.9, "schedule": "cosine", "weight_decay": 5e-4},
     "+shift": {**PLAIN, "momentum": 0.9, "schedule": "cosine", "weight_decay": 5e-4, "shift": 2},
     "+label_smoothing": {**PLAIN, "momentum": 0.9, "schedule": "cosine", "weight_decay": 5e-4, "shift": 2, "label_smoothing": 0.1},
+    "adam+cosine+shift": {**PLAIN, "optimizer": "adam", "learning_rate": 1e-3, "schedule": "cosine", "shift": 2},
     "default": {},
 }
 
@@ -39,9 +40,9 @@ def run(recipe: str, seed: int, epochs: int, overrides: dict) -> tuple[str, int,
     data = nn.load_digits(nn.find_data_file("train"))
     from sklearn.model_selection import train_test_split
 
-    X_train, X_val, y_train, y_val = train_test_split(
-        nn.normalize(data["pixels"]), data["labels"], test_size=0.2, stratify=data["labels"], random_state=seed
-    )
+    train_rows, val_rows = train_test_split(np.arange(len(data["labels"])), test_size=0.2, stratify=data["labels"], random_state=seed)
+    X_train, y_train = nn.normalize(data["pixels"][train_rows]), data["labels"][train_rows]
+    X_val, y_val = nn.normalize(data["pixels"][val_rows]), data["labels"][val_rows]
     config = nn.TrainConfig(**{**RECIPES[recipe], **overrides, "epochs": epochs, "seed": seed})
     network = nn.NeuralNetwork(seed=seed)
     start = time.perf_counter()

@@ -176,8 +176,9 @@ class FCLayer:
         below it, so it skips the largest matrix multiply (need_grad_input=False).
         """
         grad_z = self.activate_backward(grad_output, self.output)  # (B, n_out)
-        self.grad_weights = self.input.T @ grad_z  # (n_in, B) @ (B, n_out) -> (n_in, n_out)
-        self.grad_bias = grad_z.sum(axis=0)  # (B, n_out) -> (n_out,)
+        # out=: written into the arrays made in __init__, not into new ones every batch
+        np.matmul(self.input.T, grad_z, out=self.grad_weights)  # (n_in, B) @ (B, n_out) -> (n_in, n_out)
+        np.sum(grad_z, axis=0, out=self.grad_bias)  # (B, n_out) -> (n_out,)
         if not need_grad_input:
             return None
         return grad_z @ self.weights.T  # (B, n_out) @ (n_out, n_in) -> (B, n_in)
@@ -193,15 +194,15 @@ class TrainConfig:
     """How to train. The defaults are the command line's defaults."""
 
     epochs: int = 100
-    batch_size: int = 64
+    batch_size: int = 128
     optimizer: str = "sgd"  # "sgd" or "adam"
-    learning_rate: float = 0.05  # the peak rate; the schedule scales it each epoch
+    learning_rate: float = 0.1  # the peak rate; the schedule scales it each epoch
     momentum: float = 0.9
     nesterov: bool = False
     schedule: str = "cosine"  # "cosine" or "constant"
     warmup_epochs: int = 0
-    weight_decay: float = 0.0
-    shift: int = 0  # augmentation: move each training image by up to this many pixels
+    weight_decay: float = 5e-4
+    shift: int = 2  # augmentation: move each training image by up to this many pixels
     label_smoothing: float = 0.0
     early_stopping: int | None = None  # stop after this many epochs without a better validation accuracy
     restore_best: bool = True  # end with the weights of the epoch with the best validation accuracy
@@ -229,22 +230,27 @@ class TrainConfig:
 
 
 class Optimizer:
-    """Turns gradients into parameter updates. Subclasses define update() for one array."""
+    """Turns gradients into parameter updates.
+
+    It works on the network's two flat arrays, `parameters` and `gradients` (every
+    layer's weights and bias are views into them, see NeuralNetwork), so one update
+    is a few whole-array operations, whatever the number of layers.
+    """
 
     def __init__(self, weight_decay: float = 0.0) -> None:
         self.weight_decay = weight_decay
-        self.state: dict[str, np.ndarray] = {}  # per-parameter running averages, by name
+        self.scratch: np.ndarray | None = None  # one work array, reused by every step
 
-    def step(self, layers: list[FCLayer], learning_rate: float) -> None:
-        for i, layer in enumerate(layers):
-            if self.weight_decay:
-                # L2 penalty (wd / 2) * sum(W^2) adds wd * W to the gradient: pulls weights
-                # towards 0, so no single pixel gets a huge say. Biases are not decayed.
-                layer.grad_weights += self.weight_decay * layer.weights
-            self.update(f"weights_{i}", layer.weights, layer.grad_weights, learning_rate)
-            self.update(f"bias_{i}", layer.bias, layer.grad_bias, learning_rate)
+    def step(self, parameters: np.ndarray, gradients: np.ndarray, learning_rate: float) -> None:
+        if self.scratch is None:
+            self.scratch = np.empty_like(parameters)
+        if self.weight_decay:
+            # L2 penalty (wd / 2) * sum(p^2) adds wd * p to the gradient: it pulls the weights
+            # towards 0, so no single pixel gets a huge say. (Biases too, as PyTorch's SGD does.)
+            gradients += np.multiply(parameters, self.weight_decay, out=self.scratch)
+        self.update(parameters, gradients, learning_rate)
 
-    def update(self, name: str, param: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
+    def update(self, parameters: np.ndarray, gradients: np.ndarray, learning_rate: float) -> None:
         raise NotImplementedError
 
 
@@ -260,15 +266,17 @@ class SGD(Optimizer):
     def __init__(self, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0) -> None:
         super().__init__(weight_decay)
         self.momentum, self.nesterov = momentum, nesterov
+        self.velocity: np.ndarray | None = None
 
-    def update(self, name: str, param: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
-        if self.momentum == 0:
-            param -= learning_rate * grad
-            return
-        velocity = self.state.setdefault(name, np.zeros_like(param))
-        velocity *= self.momentum
-        velocity += grad
-        param -= learning_rate * (grad + self.momentum * velocity if self.nesterov else velocity)
+    def update(self, parameters: np.ndarray, gradients: np.ndarray, learning_rate: float) -> None:
+        step = gradients
+        if self.momentum:
+            if self.velocity is None:
+                self.velocity = np.zeros_like(parameters)
+            self.velocity *= self.momentum  # in place: no new 109,386-number arrays per step
+            self.velocity += gradients
+            step = gradients + self.momentum * self.velocity if self.nesterov else self.velocity
+        parameters -= np.multiply(step, learning_rate, out=self.scratch)
 
 
 class Adam(Optimizer):
@@ -281,19 +289,20 @@ class Adam(Optimizer):
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(weight_decay)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.steps: dict[str, int] = {}
+        self.m = self.v = None
+        self.t = 0
 
-    def update(self, name: str, param: np.ndarray, grad: np.ndarray, learning_rate: float) -> None:
-        m = self.state.setdefault(name + ".m", np.zeros_like(param))
-        v = self.state.setdefault(name + ".v", np.zeros_like(param))
-        t = self.steps[name] = self.steps.get(name, 0) + 1
-        m *= self.beta1
-        m += (1 - self.beta1) * grad
-        v *= self.beta2
-        v += (1 - self.beta2) * grad * grad
-        m_hat = m / (1 - self.beta1**t)
-        v_hat = v / (1 - self.beta2**t)
-        param -= learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
+    def update(self, parameters: np.ndarray, gradients: np.ndarray, learning_rate: float) -> None:
+        if self.m is None:
+            self.m, self.v = np.zeros_like(parameters), np.zeros_like(parameters)
+        self.t += 1
+        self.m *= self.beta1
+        self.m += (1 - self.beta1) * gradients
+        self.v *= self.beta2
+        self.v += (1 - self.beta2) * gradients * gradients
+        m_hat = self.m / (1 - self.beta1**self.t)
+        v_hat = self.v / (1 - self.beta2**self.t)
+        parameters -= learning_rate * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 def make_optimizer(config: TrainConfig) -> Optimizer:
@@ -316,20 +325,29 @@ def learning_rate_at(epoch: int, config: TrainConfig) -> float:
     return config.learning_rate * 0.5 * (1 + np.cos(np.pi * progress))
 
 
-def random_shift(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
-    """Move each 28x28 image by its own random (dy, dx) in [-max_shift, max_shift]; zeros fill in.
+def shift_windows(images: np.ndarray, max_shift: int) -> np.ndarray:
+    """Every 28x28 window of the images framed by max_shift zero pixels: (N, 2s + 1, 2s + 1, 28, 28).
 
-    (B, 784) -> (B, 784). A digit moved by a pixel or two is still the same digit, so
-    the network sees a slightly different training set every epoch and overfits less.
+    A view into one padded copy (N, 28 + 2s, 28 + 2s), made once per training run:
+    window [s + a, s + b] is the image moved by (-a, -b), with zeros filling in.
     """
     n, s = len(images), max_shift
-    padded = np.zeros((n, 28 + 2 * s, 28 + 2 * s), images.dtype)  # (B, 28 + 2s, 28 + 2s), a zero border
+    padded = np.zeros((n, 28 + 2 * s, 28 + 2 * s), images.dtype)
     padded[:, s : s + 28, s : s + 28] = images.reshape(n, 28, 28)
-    # Every 28x28 window of the padded image, as a view: (B, 2s + 1, 2s + 1, 28, 28).
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (28, 28), axis=(1, 2))
-    dy, dx = rng.integers(-s, s + 1, size=(2, n))
-    # Shifting the digit by +dy means reading the window that starts dy rows higher.
-    return windows[np.arange(n), s - dy, s - dx].reshape(n, N_PIXELS)
+    return np.lib.stride_tricks.sliding_window_view(padded, (28, 28), axis=(1, 2))
+
+
+def random_shift(windows: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Images `rows`, each moved by its own random (dy, dx) in [-s, s]: (B, 784).
+
+    `windows` comes from shift_windows(). A digit moved by a pixel or two is still the
+    same digit, so the network sees a slightly different training set every epoch and
+    overfits less. One gather does the shuffling and the shifting together.
+    """
+    s = windows.shape[1] // 2
+    dy, dx = rng.integers(-s, s + 1, size=(2, len(rows)))
+    # Moving the digit down by dy means reading the window that starts dy rows higher.
+    return windows[rows, s - dy, s - dx].reshape(len(rows), N_PIXELS)
 
 
 class TrainingDiverged(RuntimeError):
@@ -359,6 +377,20 @@ class NeuralNetwork:
             for n_in, n_out, act in zip(layer_sizes[:-1], layer_sizes[1:], activations)
         ]
         self.layer_sizes, self.activations, self.dtype = layer_sizes, activations, np.dtype(dtype)
+        # Every parameter in one flat array, every gradient in another; each layer's weights,
+        # bias, grad_weights and grad_bias become views into them (no copies). The optimizer
+        # then updates all 109,386 numbers with a few NumPy calls instead of a few per array.
+        arrays = [a for layer in self.layers for a in (layer.weights, layer.bias)]
+        self.parameters = np.concatenate([a.ravel() for a in arrays])
+        self.gradients = np.zeros_like(self.parameters)
+        offset = 0
+        for layer in self.layers:
+            for name in ("weights", "bias"):
+                shape = getattr(layer, name).shape
+                size = int(np.prod(shape))
+                setattr(layer, name, self.parameters[offset : offset + size].reshape(shape))
+                setattr(layer, "grad_" + name, self.gradients[offset : offset + size].reshape(shape))
+                offset += size
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """(B, 784) -> (B, 10) logits; softmax(logits) are the class probabilities."""
@@ -378,16 +410,8 @@ class NeuralNetwork:
         """Forward, loss, backward and one update on a mini-batch; returns the batch's loss."""
         loss, grad_logits = softmax_cross_entropy(self.forward(x), labels, label_smoothing)
         self.backward(grad_logits)
-        optimizer.step(self.layers, learning_rate)
+        optimizer.step(self.parameters, self.gradients, learning_rate)
         return loss
-
-    def get_weights(self) -> list[np.ndarray]:
-        """A copy of every parameter array, e.g. to keep the best epoch's weights."""
-        return [p.copy() for layer in self.layers for p in (layer.weights, layer.bias)]
-
-    def set_weights(self, weights: list[np.ndarray]) -> None:
-        for layer, w, b in zip(self.layers, weights[0::2], weights[1::2]):
-            layer.weights[...], layer.bias[...] = w, b  # in place: the optimizer's names still apply
 
     def fit(
         self,
@@ -409,6 +433,7 @@ class NeuralNetwork:
         rng = np.random.default_rng(config.seed)  # shuffling and augmentation, reproducible
         optimizer = make_optimizer(config)
         n_samples, batch_size = len(X_train), config.batch_size
+        windows = shift_windows(X_train, config.shift) if config.shift else None
         history: list[dict] = []
         best = {"accuracy": -1.0, "epoch": 0, "weights": None}
         for epoch in range(1, config.epochs + 1):
@@ -419,9 +444,8 @@ class NeuralNetwork:
             with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught just below
                 for first in range(0, n_samples, batch_size):
                     batch = order[first : first + batch_size]
-                    x = X_train[batch]  # (B, 784): a gather, so shuffling costs no extra pass
-                    if config.shift:
-                        x = random_shift(x, config.shift, rng)
+                    # (B, 784): a gather of shuffled rows, so shuffling costs no extra pass over the data
+                    x = X_train[batch] if windows is None else random_shift(windows, batch, rng)
                     loss = self.train_batch(x, y_train[batch], optimizer, learning_rate, config.label_smoothing)
                     batch_losses.append(loss)
             train_loss = float(np.mean(batch_losses))
@@ -436,7 +460,7 @@ class NeuralNetwork:
                 record["val_loss"], record["val_accuracy"] = self.evaluate(X_val, y_val)
                 line += f", Val Loss: {record['val_loss']:.4f}, Val Accuracy: {100 * record['val_accuracy']:.2f}%"
                 if record["val_accuracy"] > best["accuracy"]:
-                    best = {"accuracy": record["val_accuracy"], "epoch": epoch, "weights": self.get_weights() if config.restore_best else None}
+                    best = {"accuracy": record["val_accuracy"], "epoch": epoch, "weights": self.parameters.copy() if config.restore_best else None}
             record["seconds"] = time.perf_counter() - start
             log(f"{line}, LR: {learning_rate:.4g}, Time: {record['seconds']:.2f}s")
             history.append(record)
@@ -444,7 +468,7 @@ class NeuralNetwork:
                 log(f"Early stopping: no better validation accuracy in the last {config.early_stopping} epochs")
                 break
         if best["weights"] is not None and best["epoch"] != history[-1]["epoch"]:
-            self.set_weights(best["weights"])
+            self.parameters[...] = best["weights"]  # in place: the layers' views see it
             log(f"Restored the weights of epoch {best['epoch']} (best validation accuracy, {100 * best['accuracy']:.2f}%)")
         return history
 
@@ -517,7 +541,7 @@ class NeuralNetwork:
                     )
                 if not (np.isfinite(weights).all() and np.isfinite(bias).all()):
                     raise ValueError(f"layer {i} holds NaN or infinite values")
-                layer.weights, layer.bias = weights.astype(DTYPE), bias.astype(DTYPE)
+                layer.weights[...], layer.bias[...] = weights, bias  # into the network's flat parameters
         except (KeyError, ValueError, TypeError) as error:
             raise InputError(f"{path} is not a valid model file: {error}") from None
         return network
@@ -616,7 +640,8 @@ def read_digits_csv(path: str | Path, labelled: bool = True) -> tuple[np.ndarray
     _check_values(path, values, columns, labelled)
     pixels = values[:, 1:] if labelled else values
     labels = values[:, 0].astype(np.int64) if labelled else None
-    return pixels.astype(np.uint8), labels
+    # pandas hands over columns (Fortran order); rows must be contiguous for fast batch gathers
+    return np.ascontiguousarray(pixels, dtype=np.uint8), labels
 
 
 def _check_header(path: Path, found: list[str], expected: list[str]) -> None:
@@ -680,7 +705,7 @@ def load_digits(path: str | Path, labelled: bool = True, cache_dir: Path | None 
     """
     path = Path(path).resolve()
     stat = path.stat()
-    key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}|labelled={labelled}"
+    key = f"v2|{path}|{stat.st_size}|{stat.st_mtime_ns}|labelled={labelled}"
     cache = None
     if cache_dir is not None:
         cache = cache_dir / f"{path.name.split('.')[0]}-{hashlib.sha256(str(path).encode()).hexdigest()[:12]}.npz"
@@ -703,7 +728,7 @@ def load_digits(path: str | Path, labelled: bool = True, cache_dir: Path | None 
 
 def normalize(pixels: np.ndarray) -> np.ndarray:
     """uint8 0-255 -> float32 0-1: inputs of order 1 suit the initial weights' scale."""
-    return pixels.astype(DTYPE) / DTYPE(255)
+    return np.multiply(pixels, DTYPE(1 / 255), dtype=DTYPE, order="C")  # C order: one image per contiguous row
 
 
 # ---------------------------------------------------------------------------
@@ -850,19 +875,20 @@ def train_command(args: argparse.Namespace, config: TrainConfig) -> int:
     else:
         from sklearn.model_selection import train_test_split
 
-        try:
-            X_train, X_val, y_train, y_val = train_test_split(
-                normalize(pixels), labels, test_size=args.val_fraction, stratify=labels, random_state=args.seed
+        try:  # split row numbers, then normalise each part: no full-size float copy in memory
+            train_rows, val_rows = train_test_split(
+                np.arange(len(labels)), test_size=args.val_fraction, stratify=labels, random_state=args.seed
             )
         except ValueError as error:  # e.g. --limit too small for a stratified split
             raise InputError(f"cannot split {len(labels)} rows into training and validation: {error}; use more rows (--limit)") from None
+        X_train, y_train = normalize(pixels[train_rows]), labels[train_rows]
+        X_val, y_val = normalize(pixels[val_rows]), labels[val_rows]
         print(f"Split: {len(y_train):,} training, {len(y_val):,} validation rows (stratified, seed {args.seed})")
 
     sizes = [N_PIXELS, *args.hidden, N_CLASSES]
     activations = [args.activation] * len(args.hidden) + ["softmax"]
     network = NeuralNetwork(sizes, activations, seed=args.seed)
-    n_params = sum(l.weights.size + l.bias.size for l in network.layers)
-    print(f"Network: {'-'.join(map(str, sizes))} ({', '.join(activations)}), {n_params:,} parameters")
+    print(f"Network: {'-'.join(map(str, sizes))} ({', '.join(activations)}), {network.parameters.size:,} parameters")
     print("Training: " + ", ".join(f"{k}={v}" for k, v in vars(config).items()))
 
     try:

@@ -64,7 +64,7 @@ def test_whole_network_gradients_match_finite_differences(hidden):
     rng = np.random.default_rng(3)
     network = nn.NeuralNetwork([12, 8, 6, 10], [hidden, hidden, "softmax"], seed=4, dtype=np.float64)
     for layer in network.layers:
-        layer.bias = rng.standard_normal(layer.bias.shape) * 0.1
+        layer.bias[...] = rng.standard_normal(layer.bias.shape) * 0.1
     x = rng.random((5, 12))
     labels = rng.integers(0, 10, 5)
 

@@ -5,54 +5,65 @@ import pytest
 import NN_Numpy as nn
 
 
-def layer_with_gradient(grad_value=1.0, dtype=np.float64):
-    layer = nn.FCLayer(3, 2, "relu", np.random.default_rng(0), dtype)
-    layer.grad_weights = np.full_like(layer.weights, grad_value)
-    layer.grad_bias = np.full_like(layer.bias, grad_value)
-    return layer
+def params_and_grads(grad_value=1.0):
+    """Flat parameter and gradient arrays, as the optimizers get them from a network."""
+    return np.random.default_rng(0).standard_normal(6), np.full(6, grad_value)
 
 
 def test_momentum_step_matches_hand_computation():
-    layer = layer_with_gradient()
-    w0 = layer.weights.copy()
+    params, grads = params_and_grads()
+    p0 = params.copy()
     sgd = nn.SGD(momentum=0.9)
-    sgd.step([layer], learning_rate=0.1)  # v = g = 1;            w = w0 - 0.1
-    sgd.step([layer], learning_rate=0.1)  # v = 0.9 * 1 + 1 = 1.9; w = w0 - 0.1 - 0.19
-    np.testing.assert_allclose(layer.weights, w0 - 0.29)
-    np.testing.assert_allclose(layer.bias, -0.29)
+    sgd.step(params, grads, learning_rate=0.1)  # v = g = 1;            p = p0 - 0.1
+    sgd.step(params, grads, learning_rate=0.1)  # v = 0.9 * 1 + 1 = 1.9; p = p0 - 0.1 - 0.19
+    np.testing.assert_allclose(params, p0 - 0.29)
 
 
 def test_nesterov_step_matches_hand_computation():
-    layer = layer_with_gradient()
-    w0 = layer.weights.copy()
+    params, grads = params_and_grads()
+    p0 = params.copy()
     sgd = nn.SGD(momentum=0.9, nesterov=True)
-    sgd.step([layer], learning_rate=0.1)  # v = 1;   step = g + 0.9 v = 1.9
-    sgd.step([layer], learning_rate=0.1)  # v = 1.9; step = 1 + 0.9 * 1.9 = 2.71
-    np.testing.assert_allclose(layer.weights, w0 - 0.1 * (1.9 + 2.71))
+    sgd.step(params, grads, learning_rate=0.1)  # v = 1;   step = g + 0.9 v = 1.9
+    sgd.step(params, grads, learning_rate=0.1)  # v = 1.9; step = 1 + 0.9 * 1.9 = 2.71
+    np.testing.assert_allclose(params, p0 - 0.1 * (1.9 + 2.71))
 
 
 def test_plain_sgd_and_weight_decay():
-    layer = layer_with_gradient(grad_value=0.5)
-    w0 = layer.weights.copy()
-    nn.SGD(weight_decay=0.01).step([layer], learning_rate=0.1)
-    np.testing.assert_allclose(layer.weights, w0 - 0.1 * (0.5 + 0.01 * w0))  # L2 adds wd * W to the gradient
-    np.testing.assert_allclose(layer.bias, -0.05)  # biases are not decayed
+    params, grads = params_and_grads(grad_value=0.5)
+    p0 = params.copy()
+    nn.SGD(weight_decay=0.01).step(params, grads, learning_rate=0.1)
+    np.testing.assert_allclose(params, p0 - 0.1 * (0.5 + 0.01 * p0))  # L2 adds wd * p to the gradient
 
 
 def test_adam_steps_match_hand_computation():
-    layer = layer_with_gradient(grad_value=1e-3)
-    w0 = layer.weights.copy()
+    params, grads = params_and_grads(grad_value=1e-3)
+    p0 = params.copy()
     adam = nn.Adam()
-    adam.step([layer], learning_rate=0.01)
+    adam.step(params, grads, learning_rate=0.01)
     # step 1: m = 0.1 g, v = 0.001 g^2; bias-corrected m_hat = g, v_hat = g^2: a step of lr,
     # whatever the gradient's scale (up to eps)
     first = 0.01 * 1e-3 / (1e-3 + 1e-8)
-    np.testing.assert_allclose(layer.weights, w0 - first, rtol=0, atol=1e-12)
-    layer.grad_weights[...] = -1e-3  # the gradient turns round
-    adam.step([layer], learning_rate=0.01)
+    np.testing.assert_allclose(params, p0 - first, rtol=0, atol=1e-12)
+    grads[...] = -1e-3  # the gradient turns round
+    adam.step(params, grads, learning_rate=0.01)
     m_hat = (0.9 * 1e-4 - 0.1 * 1e-3) / (1 - 0.9**2)
     v_hat = (0.999 * 1e-9 + 0.001 * 1e-6) / (1 - 0.999**2)
-    np.testing.assert_allclose(layer.weights, w0 - first - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(params, p0 - first - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8), rtol=0, atol=1e-12)
+
+
+def test_layers_are_views_into_the_flat_parameters():
+    network = nn.NeuralNetwork(seed=0)
+    assert network.parameters.size == 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+    network.parameters[:] = 0.5
+    network.gradients[:] = 0.25
+    for layer in network.layers:
+        assert (layer.weights == 0.5).all() and (layer.bias == 0.5).all()
+        assert (layer.grad_weights == 0.25).all() and (layer.grad_bias == 0.25).all()
+    x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    _, grad_logits = nn.softmax_cross_entropy(network.forward(x), np.array([1, 2, 3]))
+    network.backward(grad_logits)  # backward writes into the flat gradients
+    first = network.layers[0]
+    np.testing.assert_array_equal(network.gradients[: first.grad_weights.size], first.grad_weights.ravel())
 
 
 def test_cosine_schedule_with_warmup():
@@ -70,7 +81,7 @@ def test_cosine_schedule_with_warmup():
 def test_shifted_image_is_the_same_image_moved_with_zeros_filled_in():
     rng = np.random.default_rng(0)
     images = rng.integers(1, 256, size=(500, 784)).astype(np.float32)  # no zeros of its own
-    shifted = nn.random_shift(images, 2, np.random.default_rng(1))
+    shifted = nn.random_shift(nn.shift_windows(images, 2), np.arange(500), np.random.default_rng(1))
     dy, dx = np.random.default_rng(1).integers(-2, 3, size=(2, 500))  # the shifts it drew
     assert {(a, b) for a, b in zip(dy, dx)} == {(a, b) for a in range(-2, 3) for b in range(-2, 3)}
     for image, moved, y, x in zip(images, shifted, dy, dx):
@@ -78,7 +89,9 @@ def test_shifted_image_is_the_same_image_moved_with_zeros_filled_in():
         source = image.reshape(28, 28)
         expected[max(y, 0) : 28 + min(y, 0), max(x, 0) : 28 + min(x, 0)] = source[max(-y, 0) : 28 + min(-y, 0), max(-x, 0) : 28 + min(-x, 0)]
         np.testing.assert_array_equal(moved.reshape(28, 28), expected)
-    assert np.array_equal(nn.random_shift(images, 0, rng), images)
+    assert np.array_equal(nn.random_shift(nn.shift_windows(images, 0), np.arange(500), rng), images)
+    rows = np.array([7, 3])  # a gather of rows: shuffling and shifting in one go
+    np.testing.assert_array_equal(nn.random_shift(nn.shift_windows(images, 0), rows, rng), images[rows])
 
 
 def test_a_right_shift_by_one_pixel_by_hand():
@@ -90,7 +103,7 @@ def test_a_right_shift_by_one_pixel_by_hand():
         def integers(self, low, high, size):
             return np.array([[0], [1]])
 
-    moved = nn.random_shift(image, 1, Fixed()).reshape(28, 28)
+    moved = nn.random_shift(nn.shift_windows(image, 1), np.array([0]), Fixed()).reshape(28, 28)
     assert moved[6, 4] == 2 and moved.sum() == 2  # moved right; the dot at the edge fell off
 
 
@@ -103,7 +116,7 @@ def make_fit_with_accuracies(accuracies, monkeypatch, small_split):
 
     def log(line):
         if line.startswith("Epoch"):
-            after_epoch.append(network.get_weights())
+            after_epoch.append(network.parameters.copy())
 
     return network, after_epoch, log
 
@@ -113,9 +126,8 @@ def test_best_weights_are_restored(monkeypatch, small_split):
     network, after_epoch, log = make_fit_with_accuracies([0.90, 0.95, 0.93, 0.92], monkeypatch, small_split)
     lines = []
     network.fit(X_train[:300], y_train[:300], X_val, y_val, nn.TrainConfig(epochs=4), log=lambda l: (log(l), lines.append(l)))
-    for restored, best in zip(network.get_weights(), after_epoch[1]):
-        np.testing.assert_array_equal(restored, best)
-    assert not np.array_equal(network.get_weights()[0], after_epoch[3][0])
+    np.testing.assert_array_equal(network.parameters, after_epoch[1])
+    assert not np.array_equal(network.parameters, after_epoch[3])
     assert lines[-1] == "Restored the weights of epoch 2 (best validation accuracy, 95.00%)"
 
 
@@ -123,7 +135,7 @@ def test_no_restore_keeps_the_last_weights(monkeypatch, small_split):
     X_train, y_train, X_val, y_val = small_split
     network, after_epoch, log = make_fit_with_accuracies([0.95, 0.90], monkeypatch, small_split)
     network.fit(X_train[:300], y_train[:300], X_val, y_val, nn.TrainConfig(epochs=2, restore_best=False), log=log)
-    np.testing.assert_array_equal(network.get_weights()[0], after_epoch[1][0])
+    np.testing.assert_array_equal(network.parameters, after_epoch[1])
 
 
 def test_early_stopping_after_patience_epochs_without_improvement(monkeypatch, small_split):

@@ -1,0 +1,174 @@
+"""Speed of src/NN_Numpy.py's training, against its own matrix multiplies, scikit-learn and PyTorch.
+
+    .venv/bin/python benchmarks/bench_training.py              # 1 and 2 BLAS threads
+    .venv/bin/python benchmarks/bench_training.py --threads 1  # one setting only
+
+Prints, for the default network (784-128-64-10) and the default training settings:
+data loading (CSV and cache), seconds per training epoch (median), samples/s, the
+epoch's GFLOP/s against NumPy's own GFLOP/s for the same 8 matrix multiplies per
+batch (their ratio is the overhead), scikit-learn's MLPClassifier and PyTorch's CPU
+build (if installed; it is not a project dependency) on the same network and batch,
+and the peak memory of a default training run. Absolute seconds vary between runs on
+a shared machine; compare the ratios, measured side by side in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+import NN_Numpy as nn  # noqa: E402
+
+SIZES = (784, 128, 64, 10)
+
+
+def gemm_flops_per_sample() -> int:
+    """Multiply-adds x 2 of the 8 matrix multiplies per batch: 3 forward, 3 grad_weights, 2 grad_input."""
+    layers = list(zip(SIZES[:-1], SIZES[1:]))
+    forward = sum(2 * i * o for i, o in layers)
+    grad_input = sum(2 * i * o for i, o in layers[1:])  # the first layer's input needs no gradient
+    return 2 * forward + grad_input
+
+
+def median_time(run, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def numpy_epoch(X, y, config, repeats):
+    """Median seconds of one training epoch of NN_Numpy, as fit() runs it (no validation pass)."""
+    network = nn.NeuralNetwork(seed=0)
+    history = network.fit(X, y, config=nn.TrainConfig(**{**vars(config), "epochs": repeats + 1}), log=lambda line: None)
+    return float(np.median([h["seconds"] for h in history[1:]]))  # the first epoch warms caches up
+
+
+def gemm_epoch(n_samples, batch_size, repeats):
+    """The same 8 matrix multiplies per batch, at the same shapes, and nothing else."""
+    rng = np.random.default_rng(0)
+    W = [rng.standard_normal((i, o), dtype=np.float32) for i, o in zip(SIZES[:-1], SIZES[1:])]
+    batches = [rng.random((min(batch_size, n_samples - i), 784), dtype=np.float32) for i in range(0, n_samples, batch_size)]
+
+    def epoch():
+        for x in batches:
+            h1 = x @ W[0]
+            h2 = h1 @ W[1]
+            out = h2 @ W[2]
+            _ = h2.T @ out
+            d2 = out @ W[2].T
+            _ = h1.T @ d2
+            d1 = d2 @ W[1].T
+            _ = x.T @ d1
+
+    epoch()
+    return median_time(epoch, repeats)
+
+
+def sklearn_epoch(X, y, batch_size, learning_rate):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    epochs = 3
+    mlp = MLPClassifier(hidden_layer_sizes=SIZES[1:-1], solver="sgd", batch_size=batch_size, learning_rate_init=learning_rate,
+                        momentum=0.9, nesterovs_momentum=False, alpha=0.0, max_iter=epochs, tol=0, n_iter_no_change=epochs + 1,
+                        random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        mlp.fit(X, y)
+    return (time.perf_counter() - start) / epochs
+
+
+def torch_epoch(X, y, batch_size, learning_rate, threads, repeats):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)  # preloaded tensors
+
+    def epoch():
+        order = torch.randperm(len(X_t))
+        for i in range(0, len(X_t), batch_size):
+            batch = order[i : i + batch_size]
+            optimizer.zero_grad()
+            loss_fn(model(X_t[batch]), y_t[batch]).backward()
+            optimizer.step()
+
+    epoch()
+    return median_time(epoch, repeats), torch.__version__
+
+
+def peak_memory_of_default_run() -> float:
+    """Peak RSS (MB) of `python src/NN_Numpy.py --epochs 2 --no-plots`: all allocations happen in epoch 1."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, str(ROOT / "src" / "NN_Numpy.py"), "--epochs", "2", "--no-plots", "--model", f"{tmp}/m.npz"],
+                       check=True, capture_output=True)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="BLAS thread counts to measure")
+    parser.add_argument("--repeats", type=int, default=5, help="epochs timed per measurement (median)")
+    args = parser.parse_args()
+
+    # First, while this process is small: a child forked from a large parent would count its pages.
+    print(f"peak memory (RSS) of a default training run (2 epochs, no plots): {peak_memory_of_default_run():.0f} MB")
+    config = nn.TrainConfig()
+    print(f"NN_Numpy default training: {vars(config)}")
+    with tempfile.TemporaryDirectory() as cache:
+        source = nn.find_data_file("train")
+        start = time.perf_counter()
+        nn.load_digits(source, cache_dir=Path(cache))
+        csv_seconds = time.perf_counter() - start
+        cached_seconds = median_time(lambda: nn.load_digits(source, cache_dir=Path(cache)), 5)
+    print(f"data loading: CSV {csv_seconds:.2f} s, cached {cached_seconds:.3f} s  ({source.name})")
+
+    data = nn.load_digits(source)
+    X, y = nn.normalize(data["pixels"][:33600]), data["labels"][:33600]
+    n, flops = len(X), gemm_flops_per_sample() * len(X)
+    print(f"one epoch = {n:,} samples, batch {config.batch_size}, {flops / 1e9:.2f} GFLOP in its 8 matrix multiplies per batch\n")
+
+    for threads in args.threads:
+        with threadpool_limits(threads):
+            ours = numpy_epoch(X, y, config, args.repeats)
+            # the same work as scikit-learn's and PyTorch's loops: no augmentation, no weight decay
+            same_work = numpy_epoch(X, y, nn.TrainConfig(shift=0, weight_decay=0.0), args.repeats)
+            gemm = gemm_epoch(n, config.batch_size, args.repeats)
+            sk = sklearn_epoch(X, y, config.batch_size, config.learning_rate)
+        pt = torch_epoch(X, y, config.batch_size, config.learning_rate, threads, args.repeats)
+        print(f"--- {threads} BLAS thread(s); seconds per epoch are medians ---")
+        print(f"NN_Numpy, default recipe (shift augmentation, weight decay): {ours:.3f} s, {n / ours:,.0f} samples/s, {flops / ours / 1e9:.1f} GFLOP/s")
+        print(f"  its 8 matrix multiplies alone: {gemm:.3f} s, {flops / gemm / 1e9:.1f} GFLOP/s"
+              f"  -> epoch / matrix multiplies = {ours / gemm:.2f}")
+        print(f"NN_Numpy, plain SGD with momentum (the same work as below): {same_work:.3f} s  -> / matrix multiplies = {same_work / gemm:.2f}")
+        print(f"scikit-learn MLPClassifier (sgd, momentum, float32): {sk:.3f} s  -> NN_Numpy is {sk / same_work:.2f}x faster")
+        if pt is None:
+            print("PyTorch: not installed, skipped (pip install torch==2.13.0 to compare; it is not a project dependency)")
+        else:
+            seconds, version = pt
+            print(f"PyTorch {version} (SGD momentum, tensors preloaded): {seconds:.3f} s  -> NN_Numpy is {seconds / same_work:.2f}x faster")
+        print()
+
+
+if __name__ == "__main__":
+    main()
