@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import io
+import json
 import os
 import re
 import sys
@@ -518,7 +520,7 @@ class NeuralNetwork:
             np.savez(f, **arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> NeuralNetwork:
+    def load(cls, path: str | Path, dtype=DTYPE) -> NeuralNetwork:
         """Read a model written by save(). Never unpickles: allow_pickle=False."""
         path = Path(path)
         if not path.is_file():
@@ -531,7 +533,7 @@ class NeuralNetwork:
         try:
             sizes = [int(s) for s in arrays["layer_sizes"]]
             activations = [str(a) for a in arrays["activations"]]
-            network = cls(sizes, activations)
+            network = cls(sizes, activations, dtype=dtype)
             for i, layer in enumerate(network.layers):
                 weights, bias = arrays[f"weights_{i}"], arrays[f"bias_{i}"]
                 if weights.shape != layer.weights.shape or bias.shape != layer.bias.shape:
@@ -545,6 +547,70 @@ class NeuralNetwork:
         except (KeyError, ValueError, TypeError) as error:
             raise InputError(f"{path} is not a valid model file: {error}") from None
         return network
+
+
+# -- checking and explaining the math ---------------------------------------------
+
+
+def gradient_check(
+    network: NeuralNetwork, x: np.ndarray, labels: np.ndarray, entries: int = 30, eps: float = 1e-6, seed: int = 0
+) -> dict[str, float]:
+    """Backpropagation's gradients against central finite differences, per parameter array.
+
+    For `entries` random entries of every weight and bias array, the numerical gradient
+    (L(theta + eps) - L(theta - eps)) / 2 eps is compared with the analytic one. Returns
+    {"weights_0": relative error, "bias_0": ...}, the error being max |analytic - numeric|
+    / max(|analytic|, |numeric|) over the entries checked. Use a float64 network: in
+    float32, rounding alone gives errors near 1e-3.
+    """
+    rng = np.random.default_rng(seed)
+
+    def loss_of() -> float:
+        return softmax_cross_entropy(network.forward(x), labels)[0]
+
+    _, grad_logits = softmax_cross_entropy(network.forward(x), labels)
+    network.backward(grad_logits)
+    errors = {}
+    for i, layer in enumerate(network.layers):
+        for name, param, grad in (("weights", layer.weights, layer.grad_weights), ("bias", layer.bias, layer.grad_bias)):
+            flat_param, analytic = param.reshape(-1), grad.reshape(-1).copy()
+            picked = rng.choice(flat_param.size, size=min(entries, flat_param.size), replace=False)
+            numeric = np.empty(len(picked))
+            for k, j in enumerate(picked):
+                saved = flat_param[j]
+                flat_param[j] = saved + eps
+                plus = loss_of()
+                flat_param[j] = saved - eps
+                minus = loss_of()
+                flat_param[j] = saved
+                numeric[k] = (plus - minus) / (2 * eps)
+            scale = max(np.abs(analytic[picked]).max(), np.abs(numeric).max(), 1e-12)
+            errors[f"{name}_{i}"] = float(np.abs(analytic[picked] - numeric).max() / scale)
+    return errors
+
+
+def explain_step(network: NeuralNetwork, x: np.ndarray, labels: np.ndarray) -> list[str]:
+    """Run one forward and backward pass and describe every matrix multiply, with the real shapes."""
+    lines = [f"One training step on a batch of B={len(x)} images, network {'-'.join(map(str, network.layer_sizes))}", "forward:"]
+    logits = network.forward(x)
+    for i, layer in enumerate(network.layers, 1):
+        output = "z, the logits (softmax is fused into the loss)" if layer.activation == "softmax" else f"{layer.activation}(z)"
+        lines.append(f"  layer {i}: z = input @ weights + bias: {np.shape(layer.input)} @ {np.shape(layer.weights)} + {np.shape(layer.bias)} -> {np.shape(layer.output)}; output = {output}")
+    loss, grad_logits = softmax_cross_entropy(logits, labels)
+    lines.append(f"loss: mean cross-entropy {loss:.4f}; dL/dlogits = (softmax(logits) - onehot) / {len(x)}: {np.shape(grad_logits)}")
+    lines.append("backward:")
+    grad = grad_logits
+    for i in reversed(range(len(network.layers))):
+        layer = network.layers[i]
+        grad_in = layer.backward(grad, need_grad_input=i > 0)
+        how = "= dL/doutput (softmax fused)" if layer.activation == "softmax" else f"= dL/doutput * {layer.activation}'(z)"
+        text = (f"  layer {i + 1}: grad_z {how}: {np.shape(grad)}; grad_weights = input.T @ grad_z: {np.shape(layer.input.T)} @ {np.shape(grad)} -> "
+                f"{np.shape(layer.grad_weights)}; grad_bias = sum over the batch: {np.shape(layer.grad_bias)}")
+        text += f"; grad_input = grad_z @ weights.T: {np.shape(grad)} @ {np.shape(layer.weights.T)} -> {np.shape(grad_in)}" if grad_in is not None else "; no grad_input (first layer)"
+        lines.append(text)
+        grad = grad_in
+    lines.append(f"update: every one of the {network.parameters.size:,} parameters moves against its gradient (SGD step)")
+    return lines
 
 
 # ---------------------------------------------------------------------------
@@ -731,6 +797,113 @@ def normalize(pixels: np.ndarray) -> np.ndarray:
     return np.multiply(pixels, DTYPE(1 / 255), dtype=DTYPE, order="C")  # C order: one image per contiguous row
 
 
+# Your own digit: a photo or scan is not an MNIST image. MNIST digits are white ink on
+# black, scaled so the longer side is 20 pixels (anti-aliased), and placed in a 28x28
+# frame with their centre of mass at the centre. preprocess_image() does the same.
+
+WORKING_SIZE = 256  # big photos are shrunk to this first: plenty for a digit, and fast
+
+
+def read_grayscale(path: str | Path) -> np.ndarray:
+    """Any image Pillow reads (L, RGB, RGBA, P, 16-bit, ...) -> (H, W) float32 luminance in [0, 1].
+
+    Transparent pixels are laid on a background that contrasts with the ink, so strokes
+    drawn on a transparent canvas survive whatever their colour.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not an image")
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)  # phone photos: apply the camera's rotation
+            image.thumbnail((WORKING_SIZE, WORKING_SIZE))  # shrink in place, keeping the aspect ratio
+            if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16/32-bit: scale by the type's range
+                values = np.asarray(image, dtype=np.float32)
+                gray, alpha = values / (65535 if values.max() > 255 else 255), None
+            else:
+                rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255  # (H, W, 4)
+                gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601 luma, as Pillow's "L"
+                alpha = rgba[..., 3]
+    except UnidentifiedImageError:
+        raise InputError(f"{path}: not an image (Pillow cannot identify its format)") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise InputError(f"{path}: unreadable image ({error})") from None
+    if alpha is not None and alpha.min() < 1:
+        ink_is_dark = (gray * alpha).sum() / max(alpha.sum(), 1e-6) < 0.5
+        gray = alpha * gray + (1 - alpha) * (1.0 if ink_is_dark else 0.0)
+    return np.clip(gray, 0, 1)
+
+
+def ink_map(gray: np.ndarray) -> np.ndarray:
+    """(H, W) luminance -> (H, W) ink in [0, 1]: 0 where there is only paper.
+
+    Polarity from the border: a light border means dark ink on light paper. The paper's
+    own level is estimated locally (a grey closing wider than the strokes, from Pillow's
+    MinFilter/MaxFilter), so uneven lighting and grey paper are removed too.
+    """
+    from PIL import Image, ImageFilter
+
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    dark_ink = np.median(border) > 0.5
+    ink = 1 - gray if dark_ink else gray  # now ink is bright on a dark background
+    # The background level: a grey opening (min filter, then max filter) a third of the image
+    # wide wipes out the strokes and keeps the slowly varying paper. It is computed on a 64 px
+    # copy (the background is smooth; full size would be slow) and scaled back up.
+    image = Image.fromarray(ink.astype(np.float32), mode="F")
+    small = image.resize((max(1, ink.shape[1] * 64 // max(ink.shape)), max(1, ink.shape[0] * 64 // max(ink.shape))), Image.Resampling.BOX)
+    size = 2 * (max(small.size) // 6) + 1
+    background = small.filter(ImageFilter.MinFilter(size)).filter(ImageFilter.MaxFilter(size))
+    ink = ink - np.asarray(background.resize(image.size, Image.Resampling.BILINEAR), dtype=np.float32)
+    if ink.max() < 0.1:  # less than 10% contrast anywhere: no digit to see
+        return np.zeros_like(ink)
+    # Contrast: strongest ink -> 1; below 20% of it is paper texture or JPEG noise -> 0.
+    return np.clip((ink / ink.max() - 0.2) / 0.8, 0, 1)
+
+
+def to_mnist_frame(ink: np.ndarray) -> np.ndarray:
+    """(H, W) ink -> (784,) like an MNIST digit: bounding box, longer side 20 px, centre of mass centred."""
+    from PIL import Image
+
+    rows, cols = np.nonzero(ink)
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    digit = ink[top:bottom, left:right]
+    height, width = digit.shape
+    scale = 20 / max(height, width)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))  # Pillow sizes are (width, height)
+    small = np.asarray(Image.fromarray(digit.astype(np.float32), mode="F").resize(new_size, Image.Resampling.LANCZOS))
+    small = np.clip(small, 0, None)
+    small = small / max(small.max(), 1e-6)  # strongest stroke -> 1 again after anti-aliasing
+    # Centre of mass -> the frame's centre (13.5, 13.5), rounded to whole pixels.
+    ys, xs = np.indices(small.shape)
+    total = small.sum()
+    com_y, com_x = (ys * small).sum() / total, (xs * small).sum() / total
+    top = int(np.clip(round(13.5 - com_y), 0, 28 - small.shape[0]))
+    left = int(np.clip(round(13.5 - com_x), 0, 28 - small.shape[1]))
+    frame = np.zeros((28, 28), DTYPE)
+    frame[top : top + small.shape[0], left : left + small.shape[1]] = small
+    return frame.reshape(N_PIXELS)
+
+
+def preprocess_image(path: str | Path) -> np.ndarray:
+    """An image file of one digit -> (784,) float32 in [0, 1], white ink on black, like MNIST."""
+    ink = ink_map(read_grayscale(path))
+    if not ink.any():
+        raise InputError(f"{path}: no ink found (the image looks blank: one flat colour)")
+    return to_mnist_frame(ink)
+
+
+def save_preprocessed(image: np.ndarray, path: Path) -> None:
+    """The 28x28 image the network saw, as an 8-bit PNG (white ink on black)."""
+    from PIL import Image
+
+    with atomic_write(path) as f:
+        Image.fromarray(np.round(image.reshape(28, 28) * 255).astype(np.uint8), mode="L").save(f, format="PNG")
+
+
 # ---------------------------------------------------------------------------
 # 5. Plots
 # ---------------------------------------------------------------------------
@@ -781,6 +954,74 @@ def plot_training_curves(history: list[dict], path: Path) -> "matplotlib.figure.
     return fig
 
 
+def plot_confusion_matrix(labels: np.ndarray, predicted: np.ndarray, path: Path, what: str = "validation digits") -> "matplotlib.figure.Figure":
+    """Counts of true digit (rows) against predicted digit (columns), from scikit-learn."""
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ConfusionMatrixDisplay.from_predictions(labels, predicted, ax=ax, cmap="Blues", colorbar=True)
+    ax.set_title(f"Confusion matrix: {len(labels):,} {what}\n{100 * (labels == predicted).mean():.2f}% on the diagonal (right)")
+    ax.set(xlabel="predicted digit", ylabel="true digit")
+    save_figure(fig, path)
+    return fig
+
+
+def plot_confident_mistakes(images: np.ndarray, labels: np.ndarray, probs: np.ndarray, path: Path, n: int = 24) -> "matplotlib.figure.Figure":
+    """The wrong predictions the network was most sure of."""
+    import matplotlib.pyplot as plt
+
+    predicted = probs.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]])][:n]  # most confident first
+    cols = 8
+    rows = max(1, -(-len(wrong) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.45, rows * 1.75), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, wrong):
+        ax.imshow(images[i].reshape(28, 28), cmap="gray_r")
+        ax.set_title(f"said {predicted[i]} {100 * probs[i, predicted[i]]:.0f}%\ntrue {labels[i]} {100 * probs[i, labels[i]]:.0f}%", fontsize=8, color="red")
+    fig.suptitle(f"The {len(wrong)} most confident mistakes (of {int((predicted != labels).sum())}): predicted and true digit with their probabilities")
+    save_figure(fig, path)
+    return fig
+
+
+def plot_first_layer_weights(network: NeuralNetwork, path: Path) -> "matplotlib.figure.Figure":
+    """Each first-layer unit's 784 weights as a 28x28 image: the pattern that unit responds to."""
+    import matplotlib.pyplot as plt
+
+    weights = network.layers[0].weights  # (784, n_hidden): column j is unit j's template
+    n_units = weights.shape[1]
+    cols = 16
+    rows = -(-n_units // cols)
+    limit = np.percentile(np.abs(weights), 99.5)  # a few extreme weights would wash out the rest
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8 + 0.8), squeeze=False)
+    for j, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if j < n_units:
+            shown = ax.imshow(weights[:, j].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.colorbar(shown, ax=axes, shrink=0.6, extend="both", label="weight (red: ink here raises the unit, blue: lowers it)")
+    fig.suptitle(f"What each of the {n_units} first-layer units looks for: its weights on the 28x28 pixels")
+    save_figure(fig, path)
+    return fig
+
+
+def write_figures(network: NeuralNetwork, X: np.ndarray, y: np.ndarray, history: list[dict] | None, folder: Path, what: str) -> list[str]:
+    """Every figure of a trained network, on the images X with labels y; returns the file names."""
+    probs = network.predict_proba(X)
+    predicted = probs.argmax(axis=1)
+    plot_predictions(X, y, predicted[:32], folder / "predictions.png", what)
+    plot_confusion_matrix(y, predicted, folder / "confusion_matrix.png", what)
+    plot_confident_mistakes(X, y, probs, folder / "confident_mistakes.png")
+    plot_first_layer_weights(network, folder / "first_layer_weights.png")
+    names = ["predictions.png", "confusion_matrix.png", "confident_mistakes.png", "first_layer_weights.png"]
+    if history:
+        plot_training_curves(history, folder / "training_curves.png")
+        names.append("training_curves.png")
+    return names
+
+
 def show_figures_if_possible() -> None:
     """Open the figures in a window when matplotlib has an interactive backend (a display)."""
     import matplotlib.pyplot as plt
@@ -794,14 +1035,24 @@ def show_figures_if_possible() -> None:
 # ---------------------------------------------------------------------------
 # 6. Command line
 # ---------------------------------------------------------------------------
+#   python src/NN_Numpy.py [options]              train, evaluate, save the model, plot
+#   python src/NN_Numpy.py predict IMAGE [...]    classify your own images of digits
+#   python src/NN_Numpy.py submit                 Kaggle submission for test.csv
+#   python src/NN_Numpy.py report                 figures and summary of a trained model
+#   python src/NN_Numpy.py gradcheck              backpropagation against finite differences
+#   python src/NN_Numpy.py explain                the shapes of one training step
+
+SUBMISSION_PATH = PROJECT_ROOT / "models" / "submission.csv"
 
 
 def build_parser() -> argparse.ArgumentParser:
     defaults = TrainConfig()
+    formatter = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(
         prog="NN_Numpy.py",
-        description="Train a fully connected network, written in NumPy, on Kaggle's Digit Recognizer (MNIST) data.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Train a fully connected network, written in NumPy, on Kaggle's Digit Recognizer (MNIST) data. "
+        "With no command it trains; the commands below use the trained model.",
+        formatter_class=formatter,
     )
     add = parser.add_argument
     add("--epochs", type=int, default=defaults.epochs, help="passes over the training set")
@@ -812,7 +1063,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--nesterov", action=argparse.BooleanOptionalAction, default=defaults.nesterov, help="Nesterov momentum")
     add("--schedule", choices=["cosine", "constant"], default=defaults.schedule, help="learning rate over the epochs")
     add("--warmup-epochs", type=int, default=defaults.warmup_epochs, help="epochs of linear learning-rate warm-up")
-    add("--weight-decay", type=float, default=defaults.weight_decay, help="L2 penalty on the weights")
+    add("--weight-decay", type=float, default=defaults.weight_decay, help="L2 penalty on the parameters")
     add("--shift", type=int, default=defaults.shift, metavar="PIXELS", help="augmentation: random shifts of each training image by up to PIXELS (0: off)")
     add("--label-smoothing", type=float, default=defaults.label_smoothing, help="target weight spread over all classes, in [0, 1)")
     add("--early-stopping", type=int, default=defaults.early_stopping, metavar="PATIENCE", help="stop after PATIENCE epochs without a better validation accuracy")
@@ -824,32 +1075,58 @@ def build_parser() -> argparse.ArgumentParser:
     add("--train-on-all", action="store_true", help="train on every labelled row, with no validation split (for a final model)")
     add("--data-dir", type=Path, default=None, help="folder with train.csv[.gz]; default: data/raw/ if Kaggle's file is there, else the bundled data/external/mnist/")
     add("--limit", type=int, default=None, metavar="N", help="use only the first N labelled rows, for a quick try")
-    add("--model", type=Path, default=MODEL_PATH, help="where to save the trained model (.npz)")
+    add("--model", type=Path, default=MODEL_PATH, help="where to save the trained model (.npz); its run record goes next to it (.json)")
     add("--figures-dir", type=Path, default=FIGURES_DIR, help="where to save the figures")
     add("--no-plots", action="store_true", help="skip the figures")
+
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="{predict,submit,report,gradcheck,explain}")
+    predict = commands.add_parser("predict", formatter_class=formatter, help="classify your own images of digits",
+                                  description="Classify image files (PNG, JPEG, ...) of single handwritten digits.")
+    predict.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="image files, one digit each")
+    predict.add_argument("--model", type=Path, default=MODEL_PATH, help="trained model (.npz)")
+    predict.add_argument("--save-preprocessed", type=Path, metavar="DIR", help="also write the 28x28 image the network saw, as DIR/<name>.28x28.png")
+    submit = commands.add_parser("submit", formatter_class=formatter, help="write a Kaggle submission for test.csv",
+                                 description="Predict every row of Kaggle's test.csv and write ImageId,Label.")
+    submit.add_argument("--model", type=Path, default=MODEL_PATH, help="trained model (.npz)")
+    submit.add_argument("--test", type=Path, default=None, help="test CSV; default: data/raw/test.csv if there, else the bundled copy")
+    submit.add_argument("--out", type=Path, default=SUBMISSION_PATH, help="where to write the submission CSV")
+    report = commands.add_parser("report", formatter_class=formatter, help="figures and a summary of a trained model",
+                                 description="Redraw the figures of a trained model on its validation split and print its run record.")
+    report.add_argument("--model", type=Path, default=MODEL_PATH, help="trained model (.npz), with its run record (.json) next to it")
+    report.add_argument("--figures-dir", type=Path, default=FIGURES_DIR, help="where to save the figures")
+    gradcheck = commands.add_parser("gradcheck", formatter_class=formatter, help="check backpropagation against finite differences",
+                                    description="Compare every parameter array's backpropagated gradient with central finite "
+                                    "differences, in float64, on a small batch of real training images.")
+    gradcheck.add_argument("--model", type=Path, default=None, help="check at a trained model's weights (default: freshly initialised)")
+    gradcheck.add_argument("--batch-size", type=int, default=8, help="images in the batch")
+    gradcheck.add_argument("--entries", type=int, default=30, help="random entries checked per parameter array")
+    gradcheck.add_argument("--seed", type=int, default=0, help="picks the images, the entries and the initial weights")
+    gradcheck.add_argument("--data-dir", type=Path, default=None, help="folder with train.csv[.gz]")
+    explain = commands.add_parser("explain", formatter_class=formatter, help="print every matrix multiply of one training step",
+                                  description="Run one forward and backward pass on a real batch and print each layer's shapes "
+                                  "and matrix multiplies, in the notation of the code's comments.")
+    explain.add_argument("--batch-size", type=int, default=defaults.batch_size, help="images in the batch")
+    explain.add_argument("--seed", type=int, default=0, help="picks the images and the initial weights")
+    explain.add_argument("--data-dir", type=Path, default=None, help="folder with train.csv[.gz]")
     return parser
 
 
-def parse_train_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> tuple[argparse.Namespace, TrainConfig]:
-    """Parse the command line; a value out of range exits with status 2 and says which option."""
-    args = parser.parse_args(argv)
-    try:
-        config = TrainConfig(
-            epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.lr,
-            momentum=args.momentum, nesterov=args.nesterov, schedule=args.schedule, warmup_epochs=args.warmup_epochs,
-            weight_decay=args.weight_decay, shift=args.shift, label_smoothing=args.label_smoothing,
-            early_stopping=args.early_stopping, restore_best=args.restore_best, seed=args.seed,
-        )
-        if not 0 < args.val_fraction < 1:
-            raise ValueError(f"--val-fraction must be in (0, 1), got {args.val_fraction}")
-        if args.early_stopping and args.train_on_all:
-            raise ValueError("--early-stopping needs validation data; it cannot go with --train-on-all")
-        for option, value in (("--limit", args.limit), *(("--hidden", n) for n in args.hidden)):
-            if value is not None and value < 1:
-                raise ValueError(f"{option} must be >= 1, got {value}")
-    except ValueError as error:
-        parser.error(str(error))
-    return args, config
+def train_config_from(args: argparse.Namespace) -> TrainConfig:
+    """The training settings of the command line; a value out of range raises ValueError naming the option."""
+    config = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.lr,
+        momentum=args.momentum, nesterov=args.nesterov, schedule=args.schedule, warmup_epochs=args.warmup_epochs,
+        weight_decay=args.weight_decay, shift=args.shift, label_smoothing=args.label_smoothing,
+        early_stopping=args.early_stopping, restore_best=args.restore_best, seed=args.seed,
+    )
+    if not 0 < args.val_fraction < 1:
+        raise ValueError(f"--val-fraction must be in (0, 1), got {args.val_fraction}")
+    if args.early_stopping and args.train_on_all:
+        raise ValueError("--early-stopping needs validation data; it cannot go with --train-on-all")
+    for option, value in (("--limit", args.limit), *(("--hidden", n) for n in args.hidden)):
+        if value is not None and value < 1:
+            raise ValueError(f"{option} must be >= 1, got {value}")
+    return config
 
 
 def display_path(path: Path) -> str:
@@ -859,30 +1136,54 @@ def display_path(path: Path) -> str:
     return str(path)
 
 
+def load_split(data_dir: Path | None, limit: int | None, val_fraction: float, seed: int, train_on_all: bool) -> dict:
+    """The labelled data, normalised and split as training and report both need it.
+
+    Returns {"source", "sha256", "rows", "X_train", "y_train", "X_val", "y_val"}; the
+    validation part is None with train_on_all.
+    """
+    train_file = find_data_file("train", data_dir)
+    data = load_digits(train_file)
+    pixels, labels = data["pixels"][:limit], data["labels"][:limit]
+    split = {"source": train_file, "sha256": data["sha256"], "rows": len(data["labels"])}
+    if train_on_all:
+        return {**split, "X_train": normalize(pixels), "y_train": labels, "X_val": None, "y_val": None}
+    from sklearn.model_selection import train_test_split
+
+    try:  # split row numbers, then normalise each part: no full-size float copy in memory
+        train_rows, val_rows = train_test_split(np.arange(len(labels)), test_size=val_fraction, stratify=labels, random_state=seed)
+    except ValueError as error:  # e.g. --limit too small for a stratified split
+        raise InputError(f"cannot split {len(labels)} rows into training and validation: {error}; use more rows (--limit)") from None
+    return {**split, "X_train": normalize(pixels[train_rows]), "y_train": labels[train_rows],
+            "X_val": normalize(pixels[val_rows]), "y_val": labels[val_rows]}
+
+
+def record_path(model_path: Path) -> Path:
+    return Path(model_path).with_suffix(".json")
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {"python": sys.version.split()[0], **{name: version(name) for name in ("numpy", "pandas", "scikit-learn", "matplotlib", "pillow")}}
+
+
+def classification_table(y: np.ndarray, predicted: np.ndarray, as_dict: bool = False) -> str | dict:
+    """Per-digit precision, recall and F1, from scikit-learn."""
+    from sklearn.metrics import classification_report
+
+    return classification_report(y, predicted, digits=4, output_dict=as_dict, zero_division=0)
+
+
 def train_command(args: argparse.Namespace, config: TrainConfig) -> int:
     start = time.perf_counter()
-    train_file = find_data_file("train", args.data_dir)
-    data = load_digits(train_file)
-    pixels, labels = data["pixels"], data["labels"]
-    origin = "bundled MNIST copy" if train_file.parent == BUNDLED_DATA_DIR else "your file"
-    print(f"Data: {display_path(train_file)} ({origin}), {len(labels):,} rows, loaded in {time.perf_counter() - start:.2f}s")
-    if args.limit is not None:
-        pixels, labels = pixels[: args.limit], labels[: args.limit]
-
-    if args.train_on_all:
-        X_train, y_train, X_val, y_val = normalize(pixels), labels, None, None
-        print(f"Training on all {len(labels):,} labelled rows (--train-on-all: no validation split)")
+    data = load_split(args.data_dir, args.limit, args.val_fraction, args.seed, args.train_on_all)
+    origin = "bundled MNIST copy" if data["source"].parent == BUNDLED_DATA_DIR else "your file"
+    print(f"Data: {display_path(data['source'])} ({origin}), {data['rows']:,} rows, loaded in {time.perf_counter() - start:.2f}s")
+    X_train, y_train, X_val, y_val = data["X_train"], data["y_train"], data["X_val"], data["y_val"]
+    if X_val is None:
+        print(f"Training on all {len(y_train):,} labelled rows (--train-on-all: no validation split)")
     else:
-        from sklearn.model_selection import train_test_split
-
-        try:  # split row numbers, then normalise each part: no full-size float copy in memory
-            train_rows, val_rows = train_test_split(
-                np.arange(len(labels)), test_size=args.val_fraction, stratify=labels, random_state=args.seed
-            )
-        except ValueError as error:  # e.g. --limit too small for a stratified split
-            raise InputError(f"cannot split {len(labels)} rows into training and validation: {error}; use more rows (--limit)") from None
-        X_train, y_train = normalize(pixels[train_rows]), labels[train_rows]
-        X_val, y_val = normalize(pixels[val_rows]), labels[val_rows]
         print(f"Split: {len(y_train):,} training, {len(y_val):,} validation rows (stratified, seed {args.seed})")
 
     sizes = [N_PIXELS, *args.hidden, N_CLASSES]
@@ -891,31 +1192,192 @@ def train_command(args: argparse.Namespace, config: TrainConfig) -> int:
     print(f"Network: {'-'.join(map(str, sizes))} ({', '.join(activations)}), {network.parameters.size:,} parameters")
     print("Training: " + ", ".join(f"{k}={v}" for k, v in vars(config).items()))
 
+    start = time.perf_counter()
     try:
         history = network.fit(X_train, y_train, X_val, y_val, config, log=lambda line: print(line, flush=True))
     except TrainingDiverged as error:
         print(f"error: {error}. No model was saved.", file=sys.stderr)
         return 1
-    if X_val is None:
-        X_shown, y_shown, what = X_train, y_train, "training digits"
-        print(f"Training Accuracy: {100 * network.accuracy(X_train, y_train):.2f}% (no validation split)")
-    else:
-        X_shown, y_shown, what = X_val, y_val, "validation digits"
-        print(f"Validation Accuracy: {100 * network.accuracy(X_val, y_val):.2f}%")
+    train_seconds = time.perf_counter() - start
+    X_eval, y_eval, what = (X_train, y_train, "training digits") if X_val is None else (X_val, y_val, "validation digits")
+    val_loss, accuracy = network.evaluate(X_eval, y_eval)
+    print(f"{'Training' if X_val is None else 'Validation'} Accuracy: {100 * accuracy:.2f}%")
 
     network.save(args.model)
-    print(f"Model saved to {display_path(args.model)}")
+    best_epoch = max(history, key=lambda h: h.get("val_accuracy", 0))["epoch"] if X_val is not None and config.restore_best else history[-1]["epoch"]
+    record = {
+        "model": args.model.name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": ["python", "src/NN_Numpy.py", *sys.argv[1:]],
+        "settings": {**vars(config), "hidden": args.hidden, "activation": args.activation, "val_fraction": args.val_fraction,
+                     "train_on_all": args.train_on_all, "limit": args.limit, "data_dir": str(args.data_dir) if args.data_dir else None},
+        "data": {"train": {"path": display_path(data["source"]), "sha256": data["sha256"], "rows": data["rows"]}},
+        "versions": library_versions(),
+        "history": history,
+        "metrics": {
+            "evaluated_on": what, "accuracy": accuracy, "loss": val_loss, "best_epoch": best_epoch, "train_seconds": train_seconds,
+            "per_class": classification_table(y_eval, network.predict(X_eval), as_dict=True),
+        },
+    }
+    with atomic_write(record_path(args.model)) as f:
+        f.write(json.dumps(record, indent=1).encode())
+    print(f"Model saved to {display_path(args.model)}, run record to {display_path(record_path(args.model))}")
     if not args.no_plots:
-        plot_predictions(X_shown, y_shown, network.predict(X_shown[:32]), args.figures_dir / "predictions.png", what)
-        plot_training_curves(history, args.figures_dir / "training_curves.png")
-        print(f"Figures saved to {display_path(args.figures_dir)}/: predictions.png, training_curves.png")
+        names = write_figures(network, X_eval, y_eval, history, args.figures_dir, what)
+        print(f"Figures saved to {display_path(args.figures_dir)}/: {', '.join(names)}")
         show_figures_if_possible()
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args, config = parse_train_args(build_parser(), argv)
+def load_model_for_use(path: Path) -> NeuralNetwork:
+    network = NeuralNetwork.load(path)
+    if network.layer_sizes[0] != N_PIXELS or network.layer_sizes[-1] != N_CLASSES:
+        raise InputError(f"{path} maps {network.layer_sizes[0]} inputs to {network.layer_sizes[-1]} outputs; a digit model maps 784 to 10")
+    return network
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    """One line per image: the digit, its probability, and the two runners-up. Bad files are
+    reported and skipped; the others are still predicted; the exit status says if any failed."""
+    network = load_model_for_use(args.model)
+    paths, images, failed = [], [], 0
+    for path in args.images:
+        try:
+            image = preprocess_image(path)
+        except InputError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        if args.save_preprocessed:
+            save_preprocessed(image, args.save_preprocessed / f"{path.stem}.28x28.png")
+        paths.append(path)
+        images.append(image)
+    if images:
+        for path, probs in zip(paths, network.predict_proba(np.stack(images))):
+            first, *runners_up = np.argsort(-probs)[:3]
+            others = ", ".join(f"{d} ({100 * probs[d]:.1f}%)" for d in runners_up)
+            print(f"{path}: {first} ({100 * probs[first]:.1f}%)  runner-up: {others}")
+    if args.save_preprocessed and images:
+        print(f"The 28x28 images the network saw are in {args.save_preprocessed}/")
+    if failed:
+        print(f"error: {failed} of {len(args.images)} images could not be read (see above)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def check_submission(text: str, n_rows: int) -> None:
+    """Read the submission back as Kaggle would; any surprise is a bug, not the user's fault."""
+    import pandas as pd
+
+    sample = BUNDLED_DATA_DIR / "sample_submission.csv"
+    expected_columns = list(pd.read_csv(sample, nrows=0).columns) if sample.is_file() else ["ImageId", "Label"]
+    frame = pd.read_csv(io.StringIO(text))
+    problems = [
+        (list(frame.columns) == expected_columns, f"columns {list(frame.columns)}, expected {expected_columns}"),
+        (len(frame) == n_rows, f"{len(frame)} rows, expected {n_rows}"),
+        (frame["ImageId"].tolist() == list(range(1, n_rows + 1)), f"ImageId is not 1..{n_rows} in order"),
+        (frame["Label"].dtype.kind == "i" and frame["Label"].between(0, 9).all(), "labels are not integers 0-9"),
+    ]
+    for ok, problem in problems:
+        if not ok:
+            raise RuntimeError(f"the submission failed its own check: {problem}")
+
+
+def submit_command(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    network = load_model_for_use(args.model)
+    test_file = args.test if args.test is not None else find_data_file("test")
+    if not test_file.is_file():
+        raise InputError(f"{test_file}: no such file; pass Kaggle's test.csv with --test")
+    pixels = load_digits(test_file, labelled=False)["pixels"]
+    labels = network.predict(normalize(pixels))
+    text = pd.DataFrame({"ImageId": np.arange(1, len(labels) + 1), "Label": labels}).to_csv(index=False)
+    check_submission(text, len(pixels))
+    with atomic_write(args.out) as f:
+        f.write(text.encode())
+    counts = ", ".join(f"{d}: {n}" for d, n in enumerate(np.bincount(labels, minlength=10)))
+    print(f"Submission for {len(labels):,} rows of {display_path(test_file)} written to {display_path(args.out)}")
+    print(f"Checked: header ImageId,Label, ImageId 1..{len(labels)}, labels 0-9 (counts {counts})")
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    network = load_model_for_use(args.model)
+    path = record_path(args.model)
     try:
+        record = json.loads(path.read_text())
+        settings, history, metrics = record["settings"], record["history"], record["metrics"]
+    except FileNotFoundError:
+        raise InputError(f"no run record at {path}; training writes it next to the model: python src/NN_Numpy.py") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{path} is not a valid run record ({error}); retrain to write a new one") from None
+    data = load_split(Path(settings["data_dir"]) if settings["data_dir"] else None, settings["limit"],
+                      settings["val_fraction"], settings["seed"], settings["train_on_all"])
+    if data["sha256"] != record["data"]["train"]["sha256"]:
+        print(f"warning: {display_path(data['source'])} has changed since training; the figures use the file as it is now", file=sys.stderr)
+    X, y, what = (data["X_train"], data["y_train"], "training digits") if data["X_val"] is None else (data["X_val"], data["y_val"], "validation digits")
+    print(f"Model: {display_path(args.model)}, trained {record['created']} with: {' '.join(record['command'])}")
+    print("Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    print(f"Data: {record['data']['train']['path']} (sha256 {record['data']['train']['sha256'][:16]}...)")
+    print(f"Training: {len(history)} epochs in {metrics['train_seconds']:.1f}s, best epoch {metrics['best_epoch']}")
+    print(f"Accuracy on {len(y):,} {what}: {100 * network.accuracy(X, y):.2f}% (at training time: {100 * metrics['accuracy']:.2f}%)")
+    print(classification_table(y, network.predict(X)))
+    names = write_figures(network, X, y, history, args.figures_dir, what)
+    print(f"Figures saved to {display_path(args.figures_dir)}/: {', '.join(names)}")
+    show_figures_if_possible()
+    return 0
+
+
+def random_batch(data_dir: Path | None, batch_size: int, seed: int, dtype=DTYPE) -> tuple[np.ndarray, np.ndarray]:
+    """`batch_size` random labelled images from the training file, normalised."""
+    if batch_size < 1:
+        raise InputError(f"--batch-size must be >= 1, got {batch_size}")
+    data = load_digits(find_data_file("train", data_dir))
+    rows = np.random.default_rng(seed).choice(len(data["labels"]), size=batch_size, replace=False)
+    return normalize(data["pixels"][rows]).astype(dtype), data["labels"][rows]
+
+
+def gradcheck_command(args: argparse.Namespace, tolerance: float = 1e-6) -> int:
+    if args.entries < 1:
+        raise InputError(f"--entries must be >= 1, got {args.entries}")
+    network = NeuralNetwork.load(args.model, dtype=np.float64) if args.model else NeuralNetwork(seed=args.seed, dtype=np.float64)
+    x, labels = random_batch(args.data_dir, args.batch_size, args.seed, np.float64)
+    print(f"Gradient check: network {'-'.join(map(str, network.layer_sizes))}, {'weights of ' + str(args.model) if args.model else 'initial weights'}, "
+          f"float64, a batch of {len(x)} real training images, central differences (eps 1e-6), {args.entries} random entries per array")
+    errors = gradient_check(network, x, labels, entries=args.entries, seed=args.seed)
+    shapes = {f"{name}_{i}": getattr(layer, name).shape for i, layer in enumerate(network.layers) for name in ("weights", "bias")}
+    for name, error in errors.items():
+        print(f"  {name:<10} {str(shapes[name]):<11} relative error {error:.2e}  {'ok' if error < tolerance else 'FAIL'}")
+    worst = max(errors.values())
+    passed = worst < tolerance
+    print(f"{'PASS' if passed else 'FAIL'}: largest relative error {worst:.2e} ({'<' if passed else '>='} {tolerance:g})")
+    return 0 if passed else 1
+
+
+def explain_command(args: argparse.Namespace) -> int:
+    x, labels = random_batch(args.data_dir, args.batch_size, args.seed)
+    print("\n".join(explain_step(NeuralNetwork(seed=args.seed), x, labels)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "predict":
+            return predict_command(args)
+        if args.command == "submit":
+            return submit_command(args)
+        if args.command == "report":
+            return report_command(args)
+        if args.command == "gradcheck":
+            return gradcheck_command(args)
+        if args.command == "explain":
+            return explain_command(args)
+        try:
+            config = train_config_from(args)
+        except ValueError as error:
+            parser.error(str(error))  # exits with status 2, after the usage line
         return train_command(args, config)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -28,8 +28,9 @@ def test_quick_training_run_writes_model_and_figures(tmp_path, small_split):
     assert [line.split(",")[0] for line in lines if line.startswith("Epoch")] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
     accuracy_line = next(line for line in lines if line.startswith("Validation Accuracy: "))
     assert float(accuracy_line.split()[-1].rstrip("%")) > 85
-    assert (figures / "predictions.png").stat().st_size > 10_000
-    assert (figures / "training_curves.png").stat().st_size > 10_000
+    for name in ["predictions.png", "training_curves.png", "confusion_matrix.png", "confident_mistakes.png", "first_layer_weights.png"]:
+        assert (figures / name).stat().st_size > 10_000, name
+    assert (tmp_path / "model.json").is_file()  # the run record
 
     # the saved model is the trained one, and a second run with the same seed repeats it exactly
     loaded = nn.NeuralNetwork.load(model)
