@@ -167,7 +167,8 @@ class FCLayer:
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.input = x  # (B, n_in), kept for grad_weights
-        z = x @ self.weights + self.bias  # (B, n_in) @ (n_in, n_out) + (n_out,) -> (B, n_out)
+        z = x @ self.weights  # (B, n_in) @ (n_in, n_out) -> (B, n_out)
+        z += self.bias  # (n_out,) added to every row; in place: no second (B, n_out) array
         self.output = self.activate(z)  # (B, n_out), kept for the activation's derivative
         return self.output
 
