@@ -1,15 +1,18 @@
 """A neural network from scratch in NumPy, trained on handwritten digits.
 
-    python src/NN_Numpy.py            # train 784-128-64-10 on MNIST, evaluate, plot
-    python src/NN_Numpy.py --help     # every option, with its default
+    python src/NN_Numpy.py                  # train 784-128-64-10 on MNIST, evaluate, plot
+    python src/NN_Numpy.py predict my.png   # read your own handwritten digit
+    python src/NN_Numpy.py --help           # every option and command, with defaults
 
 The file reads top to bottom in the order you would learn it:
   1. activations and loss   the math, with array shapes in the comments
   2. FCLayer                one fully connected layer: forward and backward
-  3. NeuralNetwork          layers stacked and trained with mini-batch SGD
-  4. data                   Kaggle's Digit Recognizer CSVs -> checked arrays
-  5. plots                  sample predictions and training curves
-  6. command line           main()
+  3. NeuralNetwork          layers stacked; optimizers, schedule, augmentation, fit;
+                            a gradient check and a step-by-step explanation
+  4. data                   Kaggle's Digit Recognizer CSVs -> checked arrays;
+                            your own images -> MNIST-like 28x28 digits
+  5. plots                  predictions, curves, confusion matrix, mistakes, weights
+  6. command line           train, predict, submit, report, gradcheck, explain
 
 Shapes: B = batch size, N = number of images, 784 = 28 * 28 pixels, 10 digits.
 Importing this file runs nothing; only `python src/NN_Numpy.py` trains.
