@@ -57,6 +57,33 @@ def numpy_epoch(X, y, config, repeats):
     return float(np.median([h["seconds"] for h in history[1:]]))  # the first epoch warms caches up
 
 
+def epoch_breakdown(X, y, config) -> dict[str, float]:
+    """Milliseconds per epoch in each part of fit()'s inner loop (the same calls, timed one by one)."""
+    network, optimizer, rng = nn.NeuralNetwork(seed=0), nn.make_optimizer(config), np.random.default_rng(0)
+    windows = nn.shift_windows(X, config.shift) if config.shift else None
+    parts = dict.fromkeys(["gather + shift", "forward", "loss", "backward", "optimizer"], 0.0)
+    clock = time.perf_counter
+    for _ in range(2):  # the second epoch is kept: the first warms caches up
+        parts = dict.fromkeys(parts, 0.0)
+        order = rng.permutation(len(X))
+        for first in range(0, len(X), config.batch_size):
+            batch = order[first : first + config.batch_size]
+            t0 = clock()
+            x = X[batch] if windows is None else nn.random_shift(windows, batch, rng)
+            t1 = clock()
+            logits = network.forward(x)
+            t2 = clock()
+            _, grad_logits = nn.softmax_cross_entropy(logits, y[batch], config.label_smoothing)
+            t3 = clock()
+            network.backward(grad_logits)
+            t4 = clock()
+            optimizer.step(network.parameters, network.gradients, config.learning_rate)
+            t5 = clock()
+            for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+                parts[name] += seconds * 1000
+    return parts
+
+
 def gemm_epoch(n_samples, batch_size, repeats):
     """The same 8 matrix multiplies per batch, at the same shapes, and nothing else."""
     rng = np.random.default_rng(0)
@@ -129,6 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="BLAS thread counts to measure")
     parser.add_argument("--repeats", type=int, default=5, help="epochs timed per measurement (median)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of all measurements (median)")
     args = parser.parse_args()
 
     # First, while this process is small: a child forked from a large parent would count its pages.
@@ -148,27 +176,43 @@ def main() -> None:
     n, flops = len(X), gemm_flops_per_sample() * len(X)
     print(f"one epoch = {n:,} samples, batch {config.batch_size}, {flops / 1e9:.2f} GFLOP in its 8 matrix multiplies per batch\n")
 
+    contenders = {
+        "default": lambda: numpy_epoch(X, y, config, args.repeats),
+        # the same work as scikit-learn's and PyTorch's loops: no augmentation, no weight decay
+        "same_work": lambda: numpy_epoch(X, y, nn.TrainConfig(shift=0, weight_decay=0.0), args.repeats),
+        "plain": lambda: numpy_epoch(X, y, nn.TrainConfig(momentum=0.0, schedule="constant", shift=0, weight_decay=0.0), args.repeats),
+        "gemm": lambda: gemm_epoch(n, config.batch_size, args.repeats),
+        "sklearn": lambda: sklearn_epoch(X, y, config.batch_size, config.learning_rate),
+    }
     for threads in args.threads:
+        # Interleaved rounds, medians at the end: the machine's speed drifts over minutes,
+        # and a drift should hit every contender alike, not the one that ran during it.
+        times: dict[str, list[float]] = {name: [] for name in [*contenders, "torch"]}
+        torch_version = None
+        for _ in range(args.rounds):
+            with threadpool_limits(threads):
+                for name, measure in contenders.items():
+                    times[name].append(measure())
+            torch_result = torch_epoch(X, y, config.batch_size, config.learning_rate, threads, args.repeats)
+            if torch_result is not None:
+                times["torch"].append(torch_result[0])
+                torch_version = torch_result[1]
         with threadpool_limits(threads):
-            ours = numpy_epoch(X, y, config, args.repeats)
-            # the same work as scikit-learn's and PyTorch's loops: no augmentation, no weight decay
-            same_work = numpy_epoch(X, y, nn.TrainConfig(shift=0, weight_decay=0.0), args.repeats)
-            plain = numpy_epoch(X, y, nn.TrainConfig(momentum=0.0, schedule="constant", shift=0, weight_decay=0.0), args.repeats)
-            gemm = gemm_epoch(n, config.batch_size, args.repeats)
-            sk = sklearn_epoch(X, y, config.batch_size, config.learning_rate)
-        pt = torch_epoch(X, y, config.batch_size, config.learning_rate, threads, args.repeats)
-        print(f"--- {threads} BLAS thread(s); seconds per epoch are medians ---")
+            parts = epoch_breakdown(X, y, config)
+        t = {name: float(np.median(values)) for name, values in times.items() if values}
+        ours, gemm, same_work = t["default"], t["gemm"], t["same_work"]
+        print(f"--- {threads} BLAS thread(s); seconds per epoch, medians of {args.rounds} interleaved rounds ---")
         print(f"NN_Numpy, default recipe (shift augmentation, weight decay): {ours:.3f} s, {n / ours:,.0f} samples/s, {flops / ours / 1e9:.1f} GFLOP/s")
-        print(f"  its 8 matrix multiplies alone: {gemm:.3f} s, {flops / gemm / 1e9:.1f} GFLOP/s"
-              f"  -> epoch / matrix multiplies = {ours / gemm:.2f}")
-        print(f"NN_Numpy, plain SGD (no momentum, augmentation or weight decay): {plain:.3f} s  -> the default recipe costs {ours / plain:.2f}x")
+        print(f"  its 8 matrix multiplies alone: {gemm:.3f} s, {flops / gemm / 1e9:.1f} GFLOP/s  -> epoch / matrix multiplies = {ours / gemm:.2f}")
+        print("  where an epoch goes (ms): " + ", ".join(f"{name} {ms:.0f}" for name, ms in parts.items())
+              + "  (forward and backward hold the matrix multiplies)")
+        print(f"NN_Numpy, plain SGD (no momentum, augmentation or weight decay): {t['plain']:.3f} s  -> the default recipe costs {ours / t['plain']:.2f}x")
         print(f"NN_Numpy, SGD with momentum (the same work as below): {same_work:.3f} s  -> / matrix multiplies = {same_work / gemm:.2f}")
-        print(f"scikit-learn MLPClassifier (sgd, momentum, float32): {sk:.3f} s  -> NN_Numpy is {sk / same_work:.2f}x faster")
-        if pt is None:
+        print(f"scikit-learn MLPClassifier (sgd, momentum, float32): {t['sklearn']:.3f} s  -> NN_Numpy is {t['sklearn'] / same_work:.2f}x faster")
+        if torch_version is None:
             print("PyTorch: not installed, skipped (pip install torch==2.13.0 to compare; it is not a project dependency)")
         else:
-            seconds, version = pt
-            print(f"PyTorch {version} (SGD momentum, tensors preloaded): {seconds:.3f} s  -> NN_Numpy is {seconds / same_work:.2f}x faster")
+            print(f"PyTorch {torch_version} (SGD momentum, tensors preloaded): {t['torch']:.3f} s  -> NN_Numpy is {t['torch'] / same_work:.2f}x faster")
         print()
 
 
