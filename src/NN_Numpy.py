@@ -436,6 +436,9 @@ class NeuralNetwork:
         early (config.early_stopping). Raises TrainingDiverged if the loss stops being finite.
         """
         config = config or TrainConfig()
+        X_train, y_train = self._check_input(X_train), self._check_labels(y_train, len(X_train))
+        if X_val is not None:
+            X_val, y_val = self._check_input(X_val), self._check_labels(y_val, len(X_val))
         rng = np.random.default_rng(config.seed)  # shuffling and augmentation, reproducible
         optimizer = make_optimizer(config)
         n_samples, batch_size = len(X_train), config.batch_size
@@ -478,7 +481,7 @@ class NeuralNetwork:
             log(f"Restored the weights of epoch {best['epoch']} (best validation accuracy, {100 * best['accuracy']:.2f}%)")
         return history
 
-    # -- using the trained network -------------------------------------------------
+    # -- checking inputs, and using the trained network -----------------------------
 
     def _check_input(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X)
@@ -491,27 +494,38 @@ class NeuralNetwork:
             raise InputError("input contains NaN or infinite values")
         return X.astype(self.dtype, copy=False)
 
-    def predict_proba(self, X: np.ndarray, chunk_size: int = 4096) -> np.ndarray:
-        """(N, 784) pixels in [0, 1] -> (N, 10) class probabilities."""
+    def _check_labels(self, y: np.ndarray, n_rows: int) -> np.ndarray:
+        y = np.asarray(y)
+        n_classes = self.layer_sizes[-1]
+        if y.shape != (n_rows,):
+            raise InputError(f"expected {n_rows} labels, one per image, got an array of shape {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer) or (len(y) and (y.min() < 0 or y.max() >= n_classes)):
+            raise InputError(f"labels must be whole numbers 0-{n_classes - 1}")
+        return y
+
+    def predict_logits(self, X: np.ndarray, chunk_size: int = 4096) -> np.ndarray:
+        """(N, 784) pixels in [0, 1] -> (N, 10) logits, checked input, no training state changed."""
         X = self._check_input(X)
         # In chunks: bounded memory for any N, and large enough for fast matrix multiplies.
-        return np.concatenate(
-            [softmax(self.forward(X[i : i + chunk_size])) for i in range(0, len(X), chunk_size)]
-            or [np.empty((0, self.layer_sizes[-1]), self.dtype)]
-        )
+        chunks = [self.forward(X[i : i + chunk_size]) for i in range(0, len(X), chunk_size)]
+        return np.concatenate(chunks) if chunks else np.empty((0, self.layer_sizes[-1]), self.dtype)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """(N, 784) pixels in [0, 1] -> (N, 10) class probabilities, each row summing to 1."""
+        return softmax(self.predict_logits(X))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """(N, 784) -> (N,) predicted digit labels."""
-        return self.predict_proba(X).argmax(axis=1)
+        return self.predict_logits(X).argmax(axis=1)  # the largest logit is the largest probability
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
         return float((self.predict(X) == np.asarray(y)).mean())
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-        """Mean cross-entropy loss and accuracy on (X, y)."""
-        probs = self.predict_proba(X)
-        loss = -np.log(np.maximum(probs[np.arange(len(y)), y], np.finfo(probs.dtype).tiny)).mean()
-        return float(loss), float((probs.argmax(axis=1) == y).mean())
+        """Mean cross-entropy loss (from the logits, stable) and accuracy on (X, y)."""
+        log_probs = log_softmax(self.predict_logits(X))  # (N, 10)
+        loss = -log_probs[np.arange(len(y)), y].mean()
+        return float(loss), float((log_probs.argmax(axis=1) == y).mean())
 
     # -- saving and loading ----------------------------------------------------------
 

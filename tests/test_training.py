@@ -119,3 +119,29 @@ def test_a_failed_save_keeps_the_old_model(tmp_path, monkeypatch):
         nn.NeuralNetwork(seed=2).save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+def test_fit_checks_its_data(small_split):
+    X_train, y_train = small_split[0][:200], small_split[1][:200]
+    network = nn.NeuralNetwork()
+    with pytest.raises(ValueError, match=r"^expected 200 labels, one per image, got an array of shape \(199,\)$"):
+        network.fit(X_train, y_train[:199], config=nn.TrainConfig(epochs=1), log=lambda line: None)
+    with pytest.raises(ValueError, match=r"^labels must be whole numbers 0-9$"):
+        network.fit(X_train, y_train + 1.0, config=nn.TrainConfig(epochs=1), log=lambda line: None)
+    with pytest.raises(ValueError, match=r"^expected an array of shape \(N, 784\)"):
+        network.fit(X_train.reshape(-1, 28, 28), y_train, config=nn.TrainConfig(epochs=1), log=lambda line: None)
+    # float64 input is accepted and trained in float32
+    network.fit(X_train.astype(np.float64), y_train, config=nn.TrainConfig(epochs=1), log=lambda line: None)
+    assert network.parameters.dtype == np.float32
+
+
+def test_evaluate_matches_the_training_loss_and_stays_finite(small_split):
+    network = nn.NeuralNetwork(seed=0)
+    X_val, y_val = small_split[2], small_split[3]
+    loss, accuracy = network.evaluate(X_val, y_val)
+    expected, _ = nn.softmax_cross_entropy(network.forward(X_val), y_val)
+    assert loss == pytest.approx(expected, rel=1e-5)
+    assert accuracy == network.accuracy(X_val, y_val)
+    network.layers[-1].weights *= 1e4  # absurdly confident: log-probabilities of -1e4 and less
+    loss, _ = network.evaluate(X_val, y_val)
+    assert np.isfinite(loss) and loss > 100
