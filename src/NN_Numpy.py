@@ -1219,7 +1219,7 @@ def train_command(args: argparse.Namespace, config: TrainConfig) -> int:
     train_seconds = time.perf_counter() - start
     X_eval, y_eval, what = (X_train, y_train, "training digits") if X_val is None else (X_val, y_val, "validation digits")
     val_loss, accuracy = network.evaluate(X_eval, y_eval)
-    print(f"{'Training' if X_val is None else 'Validation'} Accuracy: {100 * accuracy:.2f}%")
+    print(f"Validation Accuracy: {100 * accuracy:.2f}%" if X_val is not None else f"Training Accuracy: {100 * accuracy:.2f}% (no validation split)")
 
     network.save(args.model)
     best_epoch = max(history, key=lambda h: h.get("val_accuracy", 0))["epoch"] if X_val is not None and config.restore_best else history[-1]["epoch"]

@@ -204,3 +204,16 @@ def test_report_without_a_run_record(model_path, tmp_path, capsys):
     assert nn.main(["report", "--model", str(model)]) == 1
     assert capsys.readouterr().err == (f"error: no run record at {tmp_path / 'lonely.json'}; training writes it next "
                                        "to the model: python src/NN_Numpy.py\n")
+
+
+def test_train_on_all_has_no_validation_split_and_report_says_so(tmp_path, capsys):
+    model = tmp_path / "final.npz"
+    assert nn.main(["--train-on-all", "--limit", "1500", "--epochs", "2", "--no-plots", "--model", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "Training on all 1,500 labelled rows (--train-on-all: no validation split)" in out
+    assert re.search(r"^Training Accuracy: \d+\.\d\d% \(no validation split\)$", out, re.M)
+    assert "Epoch 2/2, Loss: " in out and "Val Loss" not in out
+    record = json.loads((tmp_path / "final.json").read_text())
+    assert record["metrics"]["evaluated_on"] == "training digits" and record["settings"]["train_on_all"] is True
+    assert nn.main(["report", "--model", str(model), "--figures-dir", str(tmp_path / "fig")]) == 0
+    assert "Accuracy on 1,500 training digits" in capsys.readouterr().out
