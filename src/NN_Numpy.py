@@ -653,8 +653,11 @@ def atomic_write(path: str | Path) -> Iterator:
     A crash mid-write leaves the old file untouched, never a half-written one.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise InputError(f"cannot write {path}: {error.strerror} ({error.filename}); choose another place") from None
     try:
         os.chmod(tmp, 0o644)  # mkstemp makes files private (0600); a model or figure is meant to be shared
         with os.fdopen(fd, "wb") as f:
@@ -699,25 +702,13 @@ def read_digits_csv(path: str | Path, labelled: bool = True) -> tuple[np.ndarray
 
     path = Path(path)
     columns = (["label"] if labelled else []) + PIXEL_COLUMNS
-    try:
-        with warnings.catch_warnings():
-            # pandas only *warns* when the first data row has more fields than the header
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(path, dtype=np.float32, index_col=False)
-    except pd.errors.ParserWarning:
-        raise InputError(f"{path}, line 2: more fields than the header's columns") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path} is empty; expected a header line {','.join(columns[:2])},...") from None
-    except pd.errors.ParserError as error:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-        detail = f"line {found[2]}: expected {found[1]} fields, found {found[3]}" if found else str(error)
-        raise InputError(f"{path}, {detail}") from None
-    except ValueError:  # a value that is not a number: find it and say where
-        _raise_first_non_number(path)
-    except (OSError, UnicodeDecodeError, EOFError) as error:
-        raise InputError(f"{path} could not be read as CSV: {error}") from None
+    # utf-8-sig: a spreadsheet's byte-order mark would otherwise stick to the first column name
+    with _csv_errors(path, columns):
+        header = list(pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns)
+    _check_header(path, header, columns)  # the header first: a wrong file is refused before parsing it
+    with _csv_errors(path, columns):
+        frame = pd.read_csv(path, dtype=np.float32, index_col=False, encoding="utf-8-sig")
 
-    _check_header(path, list(frame.columns), columns)
     if len(frame) == 0:
         raise InputError(f"{path} has a header but no data rows")
     values = frame.to_numpy()  # (N, 785) or (N, 784), float32
@@ -728,12 +719,38 @@ def read_digits_csv(path: str | Path, labelled: bool = True) -> tuple[np.ndarray
     return np.ascontiguousarray(pixels, dtype=np.uint8), labels
 
 
+@contextlib.contextmanager
+def _csv_errors(path: Path, columns: list[str]) -> Iterator[None]:
+    """Turn pandas' parsing exceptions into InputErrors that say where the file went wrong."""
+    import pandas as pd
+
+    try:
+        with warnings.catch_warnings():
+            # pandas only *warns* when the first data row has more fields than the header
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            yield
+    except pd.errors.ParserWarning:
+        raise InputError(f"{path}, line 2: more fields than the header's columns") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path} is empty; expected a header line {','.join(columns[:2])},...") from None
+    except pd.errors.ParserError as error:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        detail = f"line {found[2]}: expected {found[1]} fields, found {found[3]}" if found else str(error)
+        raise InputError(f"{path}, {detail}") from None
+    except (OSError, UnicodeDecodeError, EOFError) as error:  # before ValueError: a decoding error is one
+        raise InputError(f"{path} could not be read as CSV: {error}") from None
+    except ValueError as error:  # a value that is not a number: find it and say where
+        _raise_first_non_number(path, error)
+
+
 def _check_header(path: Path, found: list[str], expected: list[str]) -> None:
     if found == expected:
         return
     what = "a training file (label,pixel0,...,pixel783)" if expected[0] == "label" else "a test file (pixel0,...,pixel783)"
     if found[:1] == ["label"] and expected[0] != "label" or found[:1] == ["pixel0"] and expected[0] == "label":
         hint = " (is the label column missing, or extra? train.csv has it, test.csv does not)"
+    elif len(found) == 1 and ";" in str(found[0]):
+        hint = " (the values look separated by ';': save the file with commas)"
     elif len(found) != len(expected):
         hint = ""
     else:
@@ -741,7 +758,7 @@ def _check_header(path: Path, found: list[str], expected: list[str]) -> None:
         hint = f": column {column + 1} is {found[column]!r}, expected {expected[column]!r}"
     raise InputError(
         f"{path}, line 1: wrong header for {what}: found {len(found)} columns starting "
-        f"{','.join(map(str, found[:3]))},..., expected {len(expected)}{hint}"
+        f"{','.join(str(f)[:20] for f in found[:3])},..., expected {len(expected)}{hint}"
     )
 
 
@@ -767,17 +784,19 @@ def _check_values(path: Path, values: np.ndarray, columns: list[str], labelled: 
     raise InputError(f"{path}, line {row + 2}, column {columns[col]!r}: {problem}")
 
 
-def _raise_first_non_number(path: Path) -> None:
+def _raise_first_non_number(path: Path, error: ValueError) -> None:
     """Slow path, only on error: read everything as text to find the first non-number."""
     import pandas as pd
 
-    frame = pd.read_csv(path, dtype=str, index_col=False, keep_default_na=False)
+    frame = pd.read_csv(path, dtype=str, index_col=False, keep_default_na=False, encoding="utf-8-sig")
     numbers = frame.apply(pd.to_numeric, errors="coerce")
-    bad = (numbers.isna() & (frame != "")).to_numpy()
-    row, col = np.argwhere(bad)[0]
+    bad = np.argwhere((numbers.isna() & (frame != "")).to_numpy())
+    if len(bad) == 0:
+        raise InputError(f"{path} could not be parsed: {error}") from None
+    row, col = bad[0]
     raise InputError(
         f"{path}, line {row + 2}, column {frame.columns[col]!r}: {frame.iat[row, col]!r} is not a number"
-    )
+    ) from None
 
 
 def load_digits(path: str | Path, labelled: bool = True, cache_dir: Path | None = CACHE_DIR) -> dict:
@@ -805,7 +824,7 @@ def load_digits(path: str | Path, labelled: bool = True, cache_dir: Path | None 
         try:
             with atomic_write(cache) as f:
                 np.savez(f, key=key, sha256=result["sha256"], pixels=pixels, labels=labels if labelled else np.zeros(0))
-        except OSError as error:
+        except (OSError, InputError) as error:  # a read-only checkout still trains, only slower
             print(f"warning: could not write the data cache {cache}: {error}", file=sys.stderr)
     return result
 
@@ -1399,6 +1418,9 @@ def main(argv: list[str] | None = None) -> int:
         return train_command(args, config)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # e.g. a folder we may not write to; nothing half-written is left behind
+        print(f"error: {error.strerror or error}: {error.filename or ''}", file=sys.stderr)
         return 1
 
 

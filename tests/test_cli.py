@@ -114,3 +114,11 @@ def test_help_documents_every_option():
                    "--restore-best", "--train-on-all"]:
         assert option in result.stdout
     assert "(default: 100)" in result.stdout
+
+
+def test_unwritable_model_folder_is_an_error_not_a_traceback(tmp_path, capsys):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the model's folder should be")
+    status = nn.main(["--limit", "500", "--epochs", "1", "--no-plots", "--model", str(blocker / "m.npz")])
+    assert status == 1
+    assert capsys.readouterr().err == (f"error: cannot write {blocker / 'm.npz'}: File exists ({blocker}); choose another place\n")

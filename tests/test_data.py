@@ -162,3 +162,23 @@ def test_pixels_come_out_one_image_per_contiguous_row(mnist):
     normalised = nn.normalize(column_major)
     assert normalised.flags.c_contiguous and normalised.dtype == np.float32
     assert normalised.max() == 1.0 and normalised.min() == 0.0
+
+
+def test_spreadsheet_quirks(tmp_path):
+    # a byte-order mark, as Excel writes "CSV UTF-8", is not part of the first column's name
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (",".join(TRAIN_HEADER) + "\n" + ",".join(map(str, train_row(label=7))) + "\n").encode())
+    assert nn.read_digits_csv(path)[1].tolist() == [7]
+    # semicolons, as spreadsheets in many locales write
+    path = tmp_path / "semicolons.csv"
+    path.write_text(";".join(TRAIN_HEADER) + "\n" + ";".join(map(str, train_row())) + "\n")
+    assert error_for(path) == (
+        f"{path}, line 1: wrong header for a training file (label,pixel0,...,pixel783): found 1 columns starting "
+        "label;pixel0;pixel1;,..., expected 785 (the values look separated by ';': save the file with commas)"
+    )
+
+
+def test_text_that_is_not_utf8(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(",".join(TRAIN_HEADER).encode() + b"\n\xe9\xe8," + b"0," * 783 + b"0\n")
+    assert error_for(path).startswith(f"{path} could not be read as CSV: 'utf-8' codec can't decode byte 0xe9")
