@@ -951,25 +951,38 @@ def save_figure(fig: "matplotlib.figure.Figure", path: Path) -> None:
         fig.savefig(f, format=path.suffix.lstrip("."), dpi=100, bbox_inches="tight")
 
 
+def plot_digit_grid(images: np.ndarray, captions: list[str], colors: list[str], title: str, path: Path, cols: int = 8) -> "matplotlib.figure.Figure":
+    """Digits in a grid, each with a caption above it, drawn as one mosaic image (fast)."""
+    import matplotlib.pyplot as plt
+
+    n, rows = len(images), max(1, -(-len(images) // cols))
+    lines = max(caption.count("\n") + 1 for caption in captions) if captions else 1
+    top = 4 + 9 * lines  # pixels of room above each digit for its caption
+    height, width = top + 28, 28 + 6
+    tiles = np.zeros((rows * cols, height, width))
+    tiles[:n, top:, 3:31] = images.reshape(n, 28, 28)
+    mosaic = tiles.reshape(rows, cols, height, width).transpose(0, 2, 1, 3).reshape(rows * height, cols * width)
+    fig, ax = plt.subplots(figsize=(cols * 1.25, rows * height / 28 * 1.25 + 0.5))
+    ax.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1)
+    ax.axis("off")
+    for i, (caption, color) in enumerate(zip(captions, colors)):
+        row, col = divmod(i, cols)
+        ax.text(col * width + width / 2, row * height + top / 2, caption, ha="center", va="center", color=color, fontsize=8)
+    ax.set_title(title)
+    save_figure(fig, path)
+    return fig
+
+
 def plot_predictions(
     images: np.ndarray, labels: np.ndarray, predicted: np.ndarray, path: Path, what: str = "validation digits"
 ) -> "matplotlib.figure.Figure":
-    """A grid of the first len(predicted) digits titled with the prediction; mistakes in red."""
-    import matplotlib.pyplot as plt
-
-    n, cols = len(predicted), 8
-    rows = max(1, -(-n // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.5), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < n:
-            ax.imshow(images[i].reshape(28, 28), cmap="gray_r")
-            wrong = predicted[i] != labels[i]
-            ax.set_title(f"{predicted[i]} (true {labels[i]})" if wrong else f"{predicted[i]}", color="red" if wrong else "black", fontsize=10)
-    mistakes = int((predicted != labels[:n]).sum())
-    fig.suptitle(f"Predictions on {what} ({mistakes} of {n} wrong, in red)")
-    save_figure(fig, path)
-    return fig
+    """The first len(predicted) digits with their predictions; mistakes in red with the true digit."""
+    n = len(predicted)
+    wrong = predicted != labels[:n]
+    captions = [f"{p} (true {t})" if w else f"{p}" for p, t, w in zip(predicted, labels, wrong)]
+    colors = ["red" if w else "black" for w in wrong]
+    title = f"Predictions on {what} ({int(wrong.sum())} of {n} wrong, in red)"
+    return plot_digit_grid(images[:n], captions, colors, title, path)
 
 
 def plot_training_curves(history: list[dict], path: Path) -> "matplotlib.figure.Figure":
@@ -1005,23 +1018,13 @@ def plot_confusion_matrix(labels: np.ndarray, predicted: np.ndarray, path: Path,
 
 
 def plot_confident_mistakes(images: np.ndarray, labels: np.ndarray, probs: np.ndarray, path: Path, n: int = 24) -> "matplotlib.figure.Figure":
-    """The wrong predictions the network was most sure of."""
-    import matplotlib.pyplot as plt
-
+    """The wrong predictions the network was most sure of, with both probabilities."""
     predicted = probs.argmax(axis=1)
     wrong = np.flatnonzero(predicted != labels)
-    wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]])][:n]  # most confident first
-    cols = 8
-    rows = max(1, -(-len(wrong) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.45, rows * 1.75), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, i in zip(axes.flat, wrong):
-        ax.imshow(images[i].reshape(28, 28), cmap="gray_r")
-        ax.set_title(f"said {predicted[i]} {100 * probs[i, predicted[i]]:.0f}%\ntrue {labels[i]} {100 * probs[i, labels[i]]:.0f}%", fontsize=8, color="red")
-    fig.suptitle(f"The {len(wrong)} most confident mistakes (of {int((predicted != labels).sum())}): predicted and true digit with their probabilities")
-    save_figure(fig, path)
-    return fig
+    shown = wrong[np.argsort(-probs[wrong, predicted[wrong]])][:n]  # most confident first
+    captions = [f"said {predicted[i]} {100 * probs[i, predicted[i]]:.0f}%\ntrue {labels[i]} {100 * probs[i, labels[i]]:.0f}%" for i in shown]
+    title = f"The {len(shown)} most confident mistakes (of {len(wrong)}): predicted and true digit with their probabilities"
+    return plot_digit_grid(images[shown], captions, ["red"] * len(shown), title, path)
 
 
 def plot_first_layer_weights(network: NeuralNetwork, path: Path) -> "matplotlib.figure.Figure":
@@ -1029,17 +1032,19 @@ def plot_first_layer_weights(network: NeuralNetwork, path: Path) -> "matplotlib.
     import matplotlib.pyplot as plt
 
     weights = network.layers[0].weights  # (784, n_hidden): column j is unit j's template
-    n_units = weights.shape[1]
-    cols = 16
+    n_units, cols = weights.shape[1], 16
     rows = -(-n_units // cols)
+    # One mosaic image: tiles of 28x28 with a 1-pixel gap (NaN, drawn grey) between them.
+    tiles = np.full((rows * cols, 29, 29), np.nan)
+    tiles[:n_units, :28, :28] = weights.T.reshape(n_units, 28, 28)
+    mosaic = tiles.reshape(rows, cols, 29, 29).transpose(0, 2, 1, 3).reshape(rows * 29, cols * 29)
     limit = np.percentile(np.abs(weights), 99.5)  # a few extreme weights would wash out the rest
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8 + 0.8), squeeze=False)
-    for j, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if j < n_units:
-            shown = ax.imshow(weights[:, j].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
-    fig.colorbar(shown, ax=axes, shrink=0.6, extend="both", label="weight (red: ink here raises the unit, blue: lowers it)")
-    fig.suptitle(f"What each of the {n_units} first-layer units looks for: its weights on the 28x28 pixels")
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="0.85")
+    fig, ax = plt.subplots(figsize=(cols * 0.75, rows * 0.75 + 0.8))
+    shown = ax.imshow(mosaic, cmap=cmap, vmin=-limit, vmax=limit)
+    ax.axis("off")
+    fig.colorbar(shown, ax=ax, shrink=0.8, extend="both", label="weight (red: ink here raises the unit, blue: lowers it)")
+    ax.set_title(f"What each of the {n_units} first-layer units looks for: its weights on the 28x28 pixels")
     save_figure(fig, path)
     return fig
 
