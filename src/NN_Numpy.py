@@ -33,9 +33,12 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
+
+if TYPE_CHECKING:  # for type hints only
+    import matplotlib.figure
 
 # pandas (CSV parsing), scikit-learn (splitting, metrics) and matplotlib (plots) are
 # imported inside the functions that use them: together they take ~3 s to import,

@@ -1,11 +1,8 @@
 """The learning path: the notebook runs, and the tools that show the math tell the truth."""
-import os
 import re
 from pathlib import Path
 
 import nbformat
-import numpy as np
-import pytest
 from nbclient import NotebookClient
 
 import NN_Numpy as nn
