@@ -1427,9 +1427,12 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except OSError as error:  # e.g. a folder we may not write to; nothing half-written is left behind
+    except OSError as error:  # e.g. a disk that fills up; nothing half-written is left behind
         print(f"error: {error.strerror or error}: {error.filename or ''}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: files are only ever replaced whole, so nothing is damaged
+        print("\ninterrupted: nothing was saved from the unfinished step", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -122,3 +122,14 @@ def test_unwritable_model_folder_is_an_error_not_a_traceback(tmp_path, capsys):
     status = nn.main(["--limit", "500", "--epochs", "1", "--no-plots", "--model", str(blocker / "m.npz")])
     assert status == 1
     assert capsys.readouterr().err == (f"error: cannot write {blocker / 'm.npz'}: File exists ({blocker}); choose another place\n")
+
+
+def test_ctrl_c_during_training_saves_nothing(tmp_path, monkeypatch, capsys):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nn.NeuralNetwork, "train_batch", interrupt)
+    model = tmp_path / "m.npz"
+    assert nn.main(["--limit", "500", "--epochs", "1", "--no-plots", "--model", str(model)]) == 130
+    assert capsys.readouterr().err.endswith("interrupted: nothing was saved from the unfinished step\n")
+    assert not model.exists()
