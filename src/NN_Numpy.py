@@ -1253,7 +1253,7 @@ def train_command(args: argparse.Namespace, config: TrainConfig) -> int:
     record = {
         "model": args.model.name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": ["python", "src/NN_Numpy.py", *sys.argv[1:]],
+        "command": ["python", "src/NN_Numpy.py", *args.argv],
         "settings": {**vars(config), "hidden": args.hidden, "activation": args.activation, "val_fraction": args.val_fraction,
                      "train_on_all": args.train_on_all, "limit": args.limit, "data_dir": str(args.data_dir) if args.data_dir else None},
         "data": {"train": {"path": display_path(data["source"]), "sha256": data["sha256"], "rows": data["rows"]}},
@@ -1408,6 +1408,7 @@ def explain_command(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the run record
     try:
         if args.command == "predict":
             return predict_command(args)

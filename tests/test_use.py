@@ -185,6 +185,7 @@ def test_training_writes_run_record_and_figures_and_report_redraws_them(tmp_path
     assert [h["epoch"] for h in record["history"]] == [1, 2]
     assert set(record["history"][0]) == {"epoch", "loss", "learning_rate", "val_loss", "val_accuracy", "seconds"}
     assert record["settings"]["seed"] == 0 and record["settings"]["limit"] == 2000
+    assert record["command"] == ["python", "src/NN_Numpy.py", "--limit", "2000", "--epochs", "2", "--model", str(model), "--figures-dir", str(figures)]
     assert set(record["metrics"]["per_class"]) >= {str(d) for d in range(10)} | {"accuracy", "macro avg"}
     names = ["predictions.png", "confusion_matrix.png", "confident_mistakes.png", "first_layer_weights.png", "training_curves.png"]
     for name in names:
