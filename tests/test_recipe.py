@@ -35,6 +35,18 @@ def test_plain_sgd_and_weight_decay():
     np.testing.assert_allclose(params, p0 - 0.1 * (0.5 + 0.01 * p0))  # L2 adds wd * p to the gradient
 
 
+def test_a_numpy_float64_learning_rate_does_not_turn_the_float32_update_into_float64():
+    # NumPy 2 promotes float32 array * np.float64 scalar to float64 (4x slower, rounded differently);
+    # the cosine schedule's np.cos used to hand the optimizer exactly such a scalar.
+    rng = np.random.default_rng(0)
+    start, grads = rng.standard_normal(1000, dtype=np.float32), rng.standard_normal(1000, dtype=np.float32)
+    by_python_float, by_numpy_float = start.copy(), start.copy()
+    nn.SGD().step(by_python_float, grads.copy(), learning_rate=0.1)
+    nn.SGD().step(by_numpy_float, grads.copy(), learning_rate=np.float64(0.1))
+    np.testing.assert_array_equal(by_numpy_float, by_python_float)
+    assert type(nn.learning_rate_at(3, nn.TrainConfig(epochs=10))) is float
+
+
 def test_adam_steps_match_hand_computation():
     params, grads = params_and_grads(grad_value=1e-3)
     p0 = params.copy()
