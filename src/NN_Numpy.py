@@ -187,7 +187,7 @@ class FCLayer:
         grad_z = self.activate_backward(grad_output, self.output)  # (B, n_out)
         # out=: written into the arrays made in __init__, not into new ones every batch
         np.matmul(self.input.T, grad_z, out=self.grad_weights)  # (n_in, B) @ (B, n_out) -> (n_in, n_out)
-        np.sum(grad_z, axis=0, out=self.grad_bias)  # (B, n_out) -> (n_out,)
+        grad_z.sum(axis=0, out=self.grad_bias)  # (B, n_out) -> (n_out,)
         if not need_grad_input:
             return None
         return grad_z @ self.weights.T  # (B, n_out) @ (n_out, n_in) -> (B, n_in)
