@@ -1227,7 +1227,7 @@ def train_command(args: argparse.Namespace, config: TrainConfig) -> int:
     start = time.perf_counter()
     data = load_split(args.data_dir, args.limit, args.val_fraction, args.seed, args.train_on_all)
     origin = "bundled MNIST copy" if data["source"].parent == BUNDLED_DATA_DIR else "your file"
-    print(f"Data: {display_path(data['source'])} ({origin}), {data['rows']:,} rows, loaded in {time.perf_counter() - start:.2f}s")
+    print(f"Data: {display_path(data['source'])} ({origin}), {data['rows']:,} rows, loaded and split in {time.perf_counter() - start:.2f}s")
     X_train, y_train, X_val, y_val = data["X_train"], data["y_train"], data["X_val"], data["y_val"]
     if X_val is None:
         print(f"Training on all {len(y_train):,} labelled rows (--train-on-all: no validation split)")
