@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test bench clean
+.PHONY: run test clean
 
 run: $(VENV)/.run-deps
 	$(PY) src/NN_Numpy.py

@@ -1,6 +1,6 @@
 """Speed of src/NN_Numpy.py's training, against its own matrix multiplies, scikit-learn and PyTorch.
 
-    .venv/bin/python benchmarks/bench_training.py                  # everything, ~5 minutes
+    .venv/bin/python benchmarks/bench_training.py                  # everything, 5-6 minutes
     .venv/bin/python benchmarks/bench_training.py --threads 1 --skip-full-run
 
 Prints, for the default network (784-128-64-10) and the default training settings:
@@ -171,7 +171,7 @@ def main() -> None:
 
     source = nn.find_data_file("train")
     nn.load_digits(source)  # the default run is timed with its data cache in place, as a second run finds it
-    # Before this process grows: memory is measured on a child process.
+    # First, while this process is small: a child's peak RSS includes what it shared with us before exec.
     if args.skip_full_run:
         print(f"peak memory (RSS) of a default training run (2 epochs): {default_run(2)[1]:.0f} MB")
     else:
