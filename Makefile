@@ -1,16 +1,23 @@
-# make run   -> create .venv from requirements.txt, then train, evaluate and plot
-# make test  -> create .venv with the test requirements too, then run the test suite
+# make run   -> create .venv from requirements.txt, train, evaluate and save the model, then
+#               report: every figure and the run record
+# make test  -> create .venv with the test requirements too, lint, then run the test suite
+# make lint  -> ruff check and ruff format --check, with the settings in pyproject.toml
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test clean
+.PHONY: run test lint clean
 
 run: $(VENV)/.run-deps
 	$(PY) src/NN_Numpy.py
+	$(PY) src/use_network.py report
 
-test: $(VENV)/.test-deps
+test: lint
 	MPLBACKEND=Agg $(PY) -m pytest -q tests
+
+lint: $(VENV)/.test-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 $(VENV)/.run-deps: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,4 +30,4 @@ $(VENV)/.test-deps: requirements.txt requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
 
 clean:
-	rm -rf data/processed/*.npz models/*.npz reports/figures/*.png .pytest_cache
+	rm -rf models/*.npz models/*.csv reports/figures/*.png .pytest_cache

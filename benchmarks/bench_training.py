@@ -1,11 +1,11 @@
-"""Speed of src/NN_Numpy.py's training, against its own matrix multiplies, scikit-learn and PyTorch.
+"""Speed of src/NN_Numpy.py's training: its matrix multiplies, scikit-learn, PyTorch.
 
     .venv/bin/python benchmarks/bench_training.py                  # everything, 5-6 minutes
     .venv/bin/python benchmarks/bench_training.py --threads 1 --skip-full-run
 
 Prints, for the default network (784-128-64-10) and the default training settings:
-the whole default run (`python src/NN_Numpy.py`, 100 epochs, cached data, figures):
-its seconds and peak memory; data loading (CSV and cache); seconds per training
+the whole default run (`python src/NN_Numpy.py`, 100 epochs, figures): its seconds
+and peak memory; parsing the CSV; seconds per training
 epoch (median), samples/s, the epoch's GFLOP/s against NumPy's own GFLOP/s for the
 same 8 matrix multiplies per batch (their ratio is the overhead); scikit-learn's
 MLPClassifier and PyTorch's CPU build (if installed; it is not a project dependency)
@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import warnings
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +34,15 @@ sys.path.insert(0, str(ROOT / "src"))
 import NN_Numpy as nn  # noqa: E402
 
 SIZES = (784, 128, 64, 10)
+PLAIN = dict(momentum=0.0, schedule="constant", shift=0, weight_decay=0.0)
 
 
 def gemm_flops_per_sample() -> int:
-    """Multiply-adds x 2 of the 8 matrix multiplies per batch: 3 forward, 3 grad_weights, 2 grad_input."""
+    """2 x multiply-adds of the 8 matrix multiplies per batch: 3 forward, 3 grad_weights, 2
+    grad_input (the first layer's input needs no gradient)."""
     layers = list(zip(SIZES[:-1], SIZES[1:]))
     forward = sum(2 * i * o for i, o in layers)
-    grad_input = sum(2 * i * o for i, o in layers[1:])  # the first layer's input needs no gradient
+    grad_input = sum(2 * i * o for i, o in layers[1:])
     return 2 * forward + grad_input
 
 
@@ -53,15 +56,17 @@ def median_time(run, repeats: int) -> float:
 
 
 def numpy_epoch(X, y, config, repeats):
-    """Median seconds of one training epoch of NN_Numpy, as fit() runs it (no validation pass)."""
+    """Median seconds of one epoch of NN_Numpy, as train() runs it (no validation pass)."""
     network = nn.NeuralNetwork(seed=0)
-    history = network.fit(X, y, config=nn.TrainConfig(**{**vars(config), "epochs": repeats + 1}), log=lambda line: None)
+    config = replace(config, epochs=repeats + 1)
+    history = nn.train(network, X, y, config=config, log=lambda line: None)
     return float(np.median([h["seconds"] for h in history[1:]]))  # the first epoch warms caches up
 
 
 def epoch_breakdown(X, y, config) -> dict[str, float]:
-    """Milliseconds per epoch in each part of fit()'s inner loop (the same calls, timed one by one)."""
-    network, optimizer, rng = nn.NeuralNetwork(seed=0), nn.make_optimizer(config), np.random.default_rng(0)
+    """Milliseconds per epoch in each part of train()'s loop (the same calls, timed one by one)."""
+    network, optimizer = nn.NeuralNetwork(seed=0), nn.SGD(config.momentum, config.weight_decay)
+    rng = np.random.default_rng(0)
     windows = nn.shift_windows(X, config.shift) if config.shift else None
     parts = dict.fromkeys(["gather + shift", "forward", "loss", "backward", "optimizer"], 0.0)
     clock = time.perf_counter
@@ -75,11 +80,11 @@ def epoch_breakdown(X, y, config) -> dict[str, float]:
             t1 = clock()
             logits = network.forward(x)
             t2 = clock()
-            _, grad_logits = nn.softmax_cross_entropy(logits, y[batch], config.label_smoothing)
+            _, grad_logits = nn.softmax_cross_entropy(logits, y[batch])
             t3 = clock()
             network.backward(grad_logits)
             t4 = clock()
-            optimizer.step(network.parameters, network.gradients, config.learning_rate)
+            network.update(optimizer, config.learning_rate)
             t5 = clock()
             for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
                 parts[name] += seconds * 1000
@@ -90,7 +95,10 @@ def gemm_epoch(n_samples, batch_size, repeats):
     """The same 8 matrix multiplies per batch, at the same shapes, and nothing else."""
     rng = np.random.default_rng(0)
     W = [rng.standard_normal((i, o), dtype=np.float32) for i, o in zip(SIZES[:-1], SIZES[1:])]
-    batches = [rng.random((min(batch_size, n_samples - i), 784), dtype=np.float32) for i in range(0, n_samples, batch_size)]
+    batches = [
+        rng.random((min(batch_size, n_samples - i), 784), dtype=np.float32)
+        for i in range(0, n_samples, batch_size)
+    ]
 
     def epoch():
         for x in batches:
@@ -112,9 +120,19 @@ def sklearn_epoch(X, y, batch_size, learning_rate):
     from sklearn.neural_network import MLPClassifier
 
     epochs = 3
-    mlp = MLPClassifier(hidden_layer_sizes=SIZES[1:-1], solver="sgd", batch_size=batch_size, learning_rate_init=learning_rate,
-                        momentum=0.9, nesterovs_momentum=False, alpha=0.0, max_iter=epochs, tol=0, n_iter_no_change=epochs + 1,
-                        random_state=0)
+    mlp = MLPClassifier(
+        hidden_layer_sizes=SIZES[1:-1],
+        solver="sgd",
+        batch_size=batch_size,
+        learning_rate_init=learning_rate,
+        momentum=0.9,
+        nesterovs_momentum=False,
+        alpha=0.0,
+        max_iter=epochs,
+        tol=0,
+        n_iter_no_change=epochs + 1,
+        random_state=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         start = time.perf_counter()
@@ -129,7 +147,13 @@ def torch_epoch(X, y, batch_size, learning_rate, threads, repeats):
         return None
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, 64),
+        torch.nn.ReLU(),
+        torch.nn.Linear(64, 10),
+    )
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
     loss_fn = torch.nn.CrossEntropyLoss()
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)  # preloaded tensors
@@ -147,55 +171,81 @@ def torch_epoch(X, y, batch_size, learning_rate, threads, repeats):
 
 
 def default_run(epochs: int | None) -> tuple[float, float]:
-    """Seconds and peak RSS (MB) of `python src/NN_Numpy.py` (figures included), writing to a temporary folder.
+    """Seconds and peak RSS (MB) of `python src/NN_Numpy.py` with figures, into a temp folder.
 
     epochs=None is the whole default run; with a few epochs the peak memory is the same
     (every array is allocated in the first epoch), the seconds are not.
     """
     with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, str(ROOT / "src" / "NN_Numpy.py"), "--model", f"{tmp}/m.npz", "--figures-dir", tmp]
+        command = [
+            sys.executable,
+            str(ROOT / "src" / "NN_Numpy.py"),
+            "--model",
+            f"{tmp}/m.npz",
+            "--figures-dir",
+            tmp,
+        ]
         start = time.perf_counter()
-        subprocess.run(command + ([] if epochs is None else ["--epochs", str(epochs)]), check=True, capture_output=True,
-                       env={**os.environ, "MPLBACKEND": "Agg"})  # Agg: no window to wait for
+        subprocess.run(
+            command + ([] if epochs is None else ["--epochs", str(epochs)]),
+            check=True,
+            capture_output=True,
+            env={**os.environ, "MPLBACKEND": "Agg"},
+        )  # Agg: no window to wait for
         seconds = time.perf_counter() - start
     return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="BLAS thread counts to measure")
-    parser.add_argument("--repeats", type=int, default=5, help="epochs timed per measurement (median)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of all measurements (median)")
-    parser.add_argument("--skip-full-run", action="store_true", help="measure memory with a 2-epoch run instead of timing the whole default run")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--threads", type=int, nargs="+", default=[1, 2], help="BLAS thread counts to measure"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="epochs timed per measurement (median)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds of all measurements (median)"
+    )
+    parser.add_argument(
+        "--skip-full-run",
+        action="store_true",
+        help="measure memory with a 2-epoch run instead of timing the whole default run",
+    )
     args = parser.parse_args()
 
     source = nn.find_data_file("train")
-    nn.load_digits(source)  # the default run is timed with its data cache in place, as a second run finds it
-    # First, while this process is small: a child's peak RSS includes what it shared with us before exec.
+    # First, while this process is small: a child's peak RSS includes what it shared with us.
     if args.skip_full_run:
         print(f"peak memory (RSS) of a default training run (2 epochs): {default_run(2)[1]:.0f} MB")
     else:
         seconds, peak_mb = default_run(None)
-        print(f"whole default run (python src/NN_Numpy.py: 100 epochs, cached data, figures): {seconds:.1f} s, peak memory (RSS) {peak_mb:.0f} MB")
+        print(
+            f"whole default run (python src/NN_Numpy.py: 100 epochs, figures): {seconds:.1f} s, "
+            f"peak memory (RSS) {peak_mb:.0f} MB"
+        )
     config = nn.TrainConfig()
-    print(f"NN_Numpy default training: {vars(config)}")
-    with tempfile.TemporaryDirectory() as cache:
-        start = time.perf_counter()
-        nn.load_digits(source, cache_dir=Path(cache))
-        csv_seconds = time.perf_counter() - start
-        cached_seconds = median_time(lambda: nn.load_digits(source, cache_dir=Path(cache)), 5)
-    print(f"data loading: CSV {csv_seconds:.2f} s, cached {cached_seconds:.3f} s  ({source.name})")
+    print(f"NN_Numpy default training: {asdict(config)}")
+    start = time.perf_counter()
+    pixels, labels = nn.read_digits_csv(source)
+    print(f"data loading: parsing and checking {source.name}: {time.perf_counter() - start:.2f} s")
 
-    data = nn.load_digits(source)
-    X, y = nn.normalize(data["pixels"][:33600]), data["labels"][:33600]
+    X, y = nn.normalize(pixels[:33600]), labels[:33600]
     n, flops = len(X), gemm_flops_per_sample() * len(X)
-    print(f"one epoch = {n:,} samples, batch {config.batch_size}, {flops / 1e9:.2f} GFLOP in its 8 matrix multiplies per batch\n")
+    print(
+        f"one epoch = {n:,} samples, batch {config.batch_size}, {flops / 1e9:.2f} GFLOP in its "
+        "8 matrix multiplies per batch\n"
+    )
 
     contenders = {
         "default": lambda: numpy_epoch(X, y, config, args.repeats),
         # the same work as scikit-learn's and PyTorch's loops: no augmentation, no weight decay
-        "same_work": lambda: numpy_epoch(X, y, nn.TrainConfig(shift=0, weight_decay=0.0), args.repeats),
-        "plain": lambda: numpy_epoch(X, y, nn.TrainConfig(momentum=0.0, schedule="constant", shift=0, weight_decay=0.0), args.repeats),
+        "same_work": lambda: numpy_epoch(
+            X, y, replace(config, shift=0, weight_decay=0.0), args.repeats
+        ),
+        "plain": lambda: numpy_epoch(X, y, replace(config, **PLAIN), args.repeats),
         "gemm": lambda: gemm_epoch(n, config.batch_size, args.repeats),
         "sklearn": lambda: sklearn_epoch(X, y, config.batch_size, config.learning_rate),
     }
@@ -208,7 +258,9 @@ def main() -> None:
             with threadpool_limits(threads):
                 for name, measure in contenders.items():
                     times[name].append(measure())
-            torch_result = torch_epoch(X, y, config.batch_size, config.learning_rate, threads, args.repeats)
+            torch_result = torch_epoch(
+                X, y, config.batch_size, config.learning_rate, threads, args.repeats
+            )
             if torch_result is not None:
                 times["torch"].append(torch_result[0])
                 torch_version = torch_result[1]
@@ -216,20 +268,44 @@ def main() -> None:
             parts = epoch_breakdown(X, y, config)
         t = {name: float(np.median(values)) for name, values in times.items() if values}
         ours, gemm, same_work = t["default"], t["gemm"], t["same_work"]
-        print(f"--- {threads} BLAS thread(s); seconds per epoch, medians of {args.rounds} interleaved rounds ---")
-        print(f"NN_Numpy, default recipe (shift augmentation, weight decay): {ours:.3f} s, {n / ours:,.0f} samples/s, {flops / ours / 1e9:.1f} GFLOP/s")
-        print(f"  its 8 matrix multiplies alone: {gemm:.3f} s, {flops / gemm / 1e9:.1f} GFLOP/s  -> epoch / matrix multiplies = {ours / gemm:.2f}")
-        print("  where an epoch goes (ms): " + ", ".join(f"{name} {ms:.0f}" for name, ms in parts.items())
-              + "  (forward and backward hold the matrix multiplies)")
-        print(f"NN_Numpy, plain SGD (no momentum, augmentation or weight decay): {t['plain']:.3f} s  -> the default recipe costs {ours / t['plain']:.2f}x")
-        print(f"NN_Numpy, SGD with momentum (the same work as below): {same_work:.3f} s  -> / matrix multiplies = {same_work / gemm:.2f}")
-        print(f"scikit-learn MLPClassifier (sgd, momentum, float32): {t['sklearn']:.3f} s  -> NN_Numpy is {t['sklearn'] / same_work:.2f}x faster")
-        print(f"  (scikit-learn runs the same 8 matrix multiplies: no loop that does them can be more than "
-              f"{t['sklearn'] / gemm:.2f}x faster than it here)")
+        rounds = f"medians of {args.rounds} interleaved rounds"
+        print(f"--- {threads} BLAS thread(s); seconds per epoch, {rounds} ---")
+        print(
+            f"NN_Numpy, default recipe (shift augmentation, weight decay): {ours:.3f} s, "
+            f"{n / ours:,.0f} samples/s, {flops / ours / 1e9:.1f} GFLOP/s"
+        )
+        print(
+            f"  its 8 matrix multiplies alone: {gemm:.3f} s, {flops / gemm / 1e9:.1f} GFLOP/s"
+            f"  -> epoch / matrix multiplies = {ours / gemm:.2f}"
+        )
+        where = ", ".join(f"{name} {ms:.0f}" for name, ms in parts.items())
+        print(f"  where an epoch goes (ms): {where} (forward and backward hold the multiplies)")
+        print(
+            f"NN_Numpy, plain SGD (no momentum, augmentation or weight decay): {t['plain']:.3f} s"
+            f"  -> the default recipe costs {ours / t['plain']:.2f}x"
+        )
+        print(
+            f"NN_Numpy, SGD with momentum (the same work as below): {same_work:.3f} s"
+            f"  -> / matrix multiplies = {same_work / gemm:.2f}"
+        )
+        print(
+            f"scikit-learn MLPClassifier (sgd, momentum, float32): {t['sklearn']:.3f} s"
+            f"  -> NN_Numpy is {t['sklearn'] / same_work:.2f}x faster"
+        )
+        print(
+            "  (scikit-learn runs the same 8 matrix multiplies: no loop that does them can be "
+            f"more than {t['sklearn'] / gemm:.2f}x faster than it here)"
+        )
         if torch_version is None:
-            print("PyTorch: not installed, skipped (pip install torch==2.13.0 to compare; it is not a project dependency)")
+            print(
+                "PyTorch: not installed, skipped (pip install torch==2.13.0 to compare; it is "
+                "not a project dependency)"
+            )
         else:
-            print(f"PyTorch {torch_version} (SGD momentum, tensors preloaded): {t['torch']:.3f} s  -> NN_Numpy is {t['torch'] / same_work:.2f}x faster")
+            print(
+                f"PyTorch {torch_version} (SGD momentum, tensors preloaded): {t['torch']:.3f} s"
+                f"  -> NN_Numpy is {t['torch'] / same_work:.2f}x faster"
+            )
         print()
 
 

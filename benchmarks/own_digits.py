@@ -1,10 +1,10 @@
-"""How well the trained model reads digits that are not MNIST rows: photos-like pages, fonts, pen strokes.
+"""How well the trained model reads digits that are not MNIST rows: pages, fonts, pen strokes.
 
     .venv/bin/python src/NN_Numpy.py                 # train the default model first
     .venv/bin/python benchmarks/own_digits.py        # then measure it on made-up images
 
 Every image is written to a temporary folder as a real PNG or JPEG file and read back
-through `preprocess_image`, exactly as `python src/NN_Numpy.py predict` does. Kinds:
+through `preprocess_image`, exactly as `python src/use_network.py predict` does. Kinds:
 - MNIST validation digits (never trained on) drawn small and off-centre on big pages:
   dark ink on light RGB paper saved as JPEG, light ink on dark, an uneven grey
   background, strokes on a transparent RGBA canvas, 16-bit greyscale;
@@ -26,7 +26,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-import NN_Numpy as nn  # noqa: E402
+import NN_Numpy as nn
+import use_network as un
 
 FONTS = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf"
 
@@ -60,7 +61,10 @@ def typed(digit: int, font_file: Path, rng: np.random.Generator) -> Image.Image:
     page = Image.new("L", (400, 300), 255)
     font = ImageFont.truetype(str(font_file), size=int(rng.integers(60, 180)))
     left, top, right, bottom = font.getbbox(str(digit))
-    at = (int(rng.integers(0, 400 - right)) - left, int(rng.integers(0, 300 - bottom)) - top)  # wholly on the page
+    at = (
+        int(rng.integers(0, 400 - right)) - left,
+        int(rng.integers(0, 300 - bottom)) - top,
+    )  # wholly on the page
     ImageDraw.Draw(page).text(at, str(digit), fill=0, font=font)
     return page
 
@@ -92,43 +96,78 @@ def drawn(digit: int, rng: np.random.Generator) -> Image.Image:
             pen.line([place(*p) for p in stroke[1]], fill=(20, 20, 60), width=width, joint="curve")
         else:
             (x0, y0), (x1, y1) = place(*stroke[1][:2]), place(*stroke[1][2:])
-            pen.arc((min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), stroke[2], stroke[3], fill=(20, 20, 60), width=width)
+            pen.arc(
+                (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)),
+                stroke[2],
+                stroke[3],
+                fill=(20, 20, 60),
+                width=width,
+            )
     return page
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", type=Path, default=nn.MODEL_PATH)
     parser.add_argument("--per-kind", type=int, default=200, help="MNIST digits per page kind")
     args = parser.parse_args()
     network = nn.NeuralNetwork.load(args.model)
     rng = np.random.default_rng(0)
-    data = nn.load_split(None, None, 0.2, 0, False)  # the default run's validation rows: never trained on
+    data = nn.load_split(None, nn.TrainConfig())  # the default run's validation rows
     val_pixels = np.round(data["X_val"] * 255).astype(np.uint8)
     val_labels = data["y_val"]
-    print(f"model {nn.display_path(args.model)}: {100 * network.accuracy(data['X_val'], val_labels):.2f}% on the validation rows as they are")
+    accuracy = 100 * network.accuracy(data["X_val"], val_labels)
+    print(
+        f"model {nn.display_path(args.model)}: {accuracy:.2f}% on the validation rows as they are"
+    )
 
     results = []
     with tempfile.TemporaryDirectory() as folder:
+
         def measure(kind: str, images: list[tuple[Image.Image, int]], fmt: str = "PNG") -> None:
             X, y = [], []
             for k, (image, label) in enumerate(images):
                 path = Path(folder) / f"{k}.{fmt.lower()}"
-                (image.convert("RGB") if fmt == "JPEG" else image).save(path, format=fmt, quality=70)
-                X.append(nn.preprocess_image(path))
+                (image.convert("RGB") if fmt == "JPEG" else image).save(
+                    path, format=fmt, quality=70
+                )
+                X.append(un.preprocess_image(path))
                 y.append(label)
             accuracy = (network.predict(np.array(X)) == np.array(y)).mean()
             results.append((kind, len(y), accuracy))
             print(f"| {kind} | {len(y)} | {100 * accuracy:.1f}% |", flush=True)
 
         print("| images | count | accuracy |\n| --- | --- | --- |")
-        for kind, fmt in [("dark ink on light paper, JPEG", "JPEG"), ("light ink on dark, PNG", "PNG"), ("uneven grey background", "PNG"),
-                          ("transparent RGBA canvas", "PNG"), ("16-bit greyscale", "PNG")]:
+        for kind, fmt in [
+            ("dark ink on light paper, JPEG", "JPEG"),
+            ("light ink on dark, PNG", "PNG"),
+            ("uneven grey background", "PNG"),
+            ("transparent RGBA canvas", "PNG"),
+            ("16-bit greyscale", "PNG"),
+        ]:
             rows = rng.choice(len(val_labels), size=args.per_kind, replace=False)
-            measure(f"MNIST digits on a page: {kind}", [(on_page(val_pixels[i].reshape(28, 28), kind, rng), int(val_labels[i])) for i in rows], fmt)
-        fonts = [f for f in sorted(FONTS.glob("DejaVu*.ttf")) if "Display" not in f.name]  # Display fonts have no digits
-        measure(f"typed in {len(fonts)} DejaVu fonts", [(typed(d, f, rng), d) for f in fonts for d in range(10)])
-        measure("pen strokes with jitter", [(drawn(d, rng), d) for _ in range(10) for d in range(10)], "JPEG")
+            measure(
+                f"MNIST digits on a page: {kind}",
+                [
+                    (on_page(val_pixels[i].reshape(28, 28), kind, rng), int(val_labels[i]))
+                    for i in rows
+                ],
+                fmt,
+            )
+        fonts = [
+            f for f in sorted(FONTS.glob("DejaVu*.ttf")) if "Display" not in f.name
+        ]  # Display fonts have no digits
+        measure(
+            f"typed in {len(fonts)} DejaVu fonts",
+            [(typed(d, f, rng), d) for f in fonts for d in range(10)],
+        )
+        measure(
+            "pen strokes with jitter",
+            [(drawn(d, rng), d) for _ in range(10) for d in range(10)],
+            "JPEG",
+        )
 
 
 if __name__ == "__main__":

@@ -10,10 +10,9 @@ import NN_Numpy as nn  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def mnist(tmp_path_factory):
+def mnist():
     """The bundled real MNIST training rows: pixels (42000, 784) uint8, labels (42000,)."""
-    data = nn.load_digits(nn.BUNDLED_DATA_DIR / "train.csv.gz", cache_dir=tmp_path_factory.mktemp("cache"))
-    return data["pixels"], data["labels"]
+    return nn.read_digits_csv(nn.BUNDLED_DATA_DIR / "train.csv.gz")
 
 
 @pytest.fixture(scope="session")
