@@ -17,7 +17,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import signal
 import sys
 import tempfile
@@ -162,10 +161,8 @@ class NeuralNetwork:
             raise InputError(f"layer sizes must be at least two numbers >= 1, got {layer_sizes}")
         if count_parameters(layer_sizes) > MAX_PARAMETERS:
             raise InputError(f"layer sizes {layer_sizes}: over {MAX_PARAMETERS:,} parameters")
-        rng = np.random.default_rng(seed)
-        n_hidden = len(layer_sizes) - 2
-        activations = ["relu"] * n_hidden + ["softmax"]
-        pairs = zip(layer_sizes[:-1], layer_sizes[1:], activations)
+        rng, activations = np.random.default_rng(seed), ["relu"] * (len(layer_sizes) - 2)
+        pairs = zip(layer_sizes[:-1], layer_sizes[1:], [*activations, "softmax"])
         self.layers = [FCLayer(n_in, n_out, act, rng, dtype) for n_in, n_out, act in pairs]
         self.layer_sizes, self.dtype = layer_sizes, np.dtype(dtype)
         self.record: dict = {}  # the run record, saved with the weights (see run_training)
@@ -252,11 +249,8 @@ class NeuralNetwork:
 
     @classmethod
     def load(cls, path: str | Path, dtype=DTYPE) -> NeuralNetwork:
-        """Read a model written by save(), checking each array before trusting it.
-
-        Never unpickles (allow_pickle=False), and an .npz reads an array only when asked,
-        so sizes are checked before anything a hostile file asks for is allocated.
-        """
+        """Read a model written by save(), checking it before trusting it. Never unpickles, and an
+        .npz reads an array only when asked: sizes are checked before anything is allocated."""
         path = Path(path)
         if not path.is_file():
             raise InputError(f"no model file at {path}; train one first: python src/NN_Numpy.py")
@@ -267,9 +261,7 @@ class NeuralNetwork:
                 sizes = data["layer_sizes"]
                 if sizes.dtype.kind not in "iu" or sizes.ndim != 1 or len(sizes) < 2:
                     raise InputError(f"layer_sizes is {sizes.dtype} {sizes.shape}")
-                names = [
-                    f"{kind}_{i}" for i in range(len(sizes) - 1) for kind in ("weights", "bias")
-                ]
+                names = [f"{k}_{i}" for i in range(len(sizes) - 1) for k in ("weights", "bias")]
                 if sorted(data.files) != sorted(["layer_sizes", "record", *names]):
                     raise InputError(f"expected {names} and record, found {data.files}")
                 network = cls(sizes, dtype=dtype)  # checks the sizes and the parameter count
@@ -513,79 +505,24 @@ def read_digits_csv(path, labelled=True) -> tuple[np.ndarray, np.ndarray | None]
     read = dict(encoding="utf-8-sig", index_col=False, skip_blank_lines=False)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error")  # pandas' warnings (extra fields, lossy casts) stop here
-            check_header(path, list(pd.read_csv(path, nrows=0, **read).columns), columns)
-            try:  # uint8: pandas refuses any value that is not a whole number 0-255, or missing
-                values = pd.read_csv(path, dtype=np.uint8, **read).to_numpy()  # (N, 785)
-                valid = not labelled or values[:, 0].max(initial=0) < N_CLASSES
-            except (ValueError, RuntimeWarning):
-                valid = False
-            if not valid:  # find the first bad value (slowly, only on error) and say where
-                raise InputError(first_bad_value(path, columns, read))
-    except InputError:
-        raise
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path} is empty; expected a header {columns[0]},...") from None
-    except pd.errors.ParserWarning:
-        raise InputError(f"{path}, line 2: more fields than the header's columns") from None
-    except pd.errors.ParserError as error:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-        if found:
-            error = f"line {found[2]}: expected {found[1]} fields, found {found[3]}"
-        raise InputError(f"{path}, {error}") from None
-    except (OSError, UnicodeDecodeError, EOFError) as error:  # a corrupt gzip, not UTF-8 text
-        raise InputError(f"{path} could not be read as CSV: {error}") from None
-    if len(values) == 0:
-        raise InputError(f"{path} has a header but no data rows")
-    pixels, labels = values[:, len(columns) - N_PIXELS :], values[:, 0] if labelled else None
+            warnings.simplefilter("error")  # pandas' warnings (extra fields, lossy casts) too
+            # The header first: a wrong file is refused before all of it is parsed. Then uint8:
+            # pandas refuses any value that is not a whole number 0-255, or is missing.
+            valid = list(pd.read_csv(path, nrows=0, **read).columns) == columns
+            values = pd.read_csv(path, dtype=np.uint8, **read).to_numpy() if valid else None
+        valid = valid and len(values) > 0 and (not labelled or values[:, 0].max() < N_CLASSES)
+    except (ValueError, Warning, OSError, EOFError):
+        valid = False
+    if not valid:  # find out what is wrong and where: slow, so only on error, and next door
+        from data_files import csv_problem
+
+        raise InputError(csv_problem(path, columns, read))
+    pixels, labels = (
+        values[:, len(columns) - N_PIXELS :],
+        values[:, 0] if labelled else None,
+    )  # (N, 784)
     # pandas hands over columns (Fortran order); rows must be contiguous for fast batch gathers
     return np.ascontiguousarray(pixels), None if labels is None else labels.astype(np.int64)
-
-
-def check_header(path: Path, found: list[str], expected: list[str]) -> None:
-    if found == expected:
-        return
-    training = expected[0] == "label"
-    what = "a training file (label,pixel0,...)" if training else "a test file (pixel0,...)"
-    if found[:1] in (["label"], ["pixel0"]) and found[0] != expected[0]:
-        hint = " (is the label column missing, or extra? train.csv has it, test.csv does not)"
-    elif len(found) == 1 and ";" in str(found[0]):
-        hint = " (the values look separated by ';': save the file with commas)"
-    elif len(found) == len(expected):
-        column = next(i for i, (f, e) in enumerate(zip(found, expected)) if f != e)
-        hint = f": column {column + 1} is {found[column]!r}, expected {expected[column]!r}"
-    else:
-        hint = ""
-    raise InputError(
-        f"{path}, line 1: wrong header for {what}: found {len(found)} columns starting "
-        f"{','.join(str(f)[:20] for f in found[:3])},..., expected {len(expected)}{hint}"
-    )
-
-
-def first_bad_value(path: Path, columns: list[str], read: dict) -> str:
-    """Read every cell as text and say where the first one that is not a valid value is."""
-    import pandas as pd
-
-    text = pd.read_csv(path, dtype=str, keep_default_na=False, **read).fillna("")
-    values = text.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)  # (N, 785)
-    upper = np.where(np.array(columns) == "label", N_CLASSES - 1, 255)
-    with np.errstate(invalid="ignore"):
-        bad = np.isnan(values) | (values != np.round(values)) | (values < 0) | (values > upper)
-    if not bad.any():
-        return f"{path} could not be parsed as numbers"
-    row, col = np.argwhere(bad)[0]  # argwhere walks row by row: the first bad cell in the file
-    cell, value = text.iat[row, col], values[row, col]
-    if cell == "":
-        problem = "missing value (an empty field, a blank line, or a row with too few fields)"
-    elif np.isnan(value):
-        problem = f"{cell!r} is not a number"
-    elif columns[col] == "label":
-        problem = f"label {cell} is not a digit 0-9"
-    else:
-        problem = f"pixel value {cell} is not an integer 0-255"
-        if 0 < value < 1:
-            problem += " (already normalised? the CSV should hold the raw 0-255 values)"
-    return f"{path}, line {row + 2}, column {columns[col]!r}: {problem}"
 
 
 def normalize(pixels: np.ndarray) -> np.ndarray:

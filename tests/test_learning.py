@@ -1,9 +1,12 @@
 """The learning path: the notebook runs, and the tools that show the math tell the truth."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 import NN_Numpy as nn
@@ -113,3 +116,32 @@ def test_code_quoted_in_the_math_note_is_the_code():
     assert quoted, "the note quotes no code any more: drop this test"
     for line in quoted:
         assert line in source, f"backprop.md quotes a line that is not in NN_Numpy.py: {line}"
+
+
+@pytest.mark.parametrize(
+    "module, expected",
+    [("NN_Numpy", {"NN_Numpy"}), ("use_network", {"NN_Numpy", "use_network"})],
+)
+def test_imports_run_one_way_and_load_each_module_once(module, expected):
+    # The tutorial imports no other module of the project; the companion imports the tutorial.
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r}); import {module}; "
+        f"print(sorted(name for name, m in sys.modules.items() "
+        f"if getattr(m, '__file__', None) and {str(ROOT / 'src')!r} in m.__file__))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(sorted(expected))
+
+
+def test_running_the_companion_as_a_script_loads_no_module_twice(tmp_path):
+    # `python src/use_network.py` runs as __main__ and imports NN_Numpy by name: one copy each.
+    code = (
+        "import runpy, sys; sys.argv = ['use_network.py', '--help'];\n"
+        "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "files = [m.__file__ for m in list(sys.modules.values()) if getattr(m, '__file__', None)]\n"
+        "print(*(sum(f.endswith(n) for f in files) for n in ('NN_Numpy.py', 'use_network.py')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT / "src"
+    )
+    assert out.stdout.split()[-2:] == ["1", "0"], out.stderr  # run_path's __main__ is no module
