@@ -688,6 +688,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def not_sure_threshold(probs: np.ndarray, labels: np.ndarray, target=0.995) -> float:
+    """The lowest top probability t such that, of the answers given with probability >= t, a
+    share `target` is right; use_network answers "not sure" below it (inf: never sure)."""
+    top = probs.max(axis=1)
+    order = np.argsort(-top, kind="stable")  # most confident first
+    right = np.cumsum(probs.argmax(axis=1)[order] == labels[order]) / np.arange(1, len(top) + 1)
+    last_of_tie = np.append(top[order][:-1] > top[order][1:], True)  # ">= t" takes all ties
+    good = np.flatnonzero(last_of_tie & (right >= target))
+    return float(top[order][good[-1]]) if len(good) else float("inf")
+
+
 def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str]) -> int:
     """Load and split the data, train, evaluate, save the model with its record, plot."""
     from importlib.metadata import version
@@ -719,6 +730,7 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
         X_eval, y_eval, what, note = X_val, y_val, "validation", ""
     loss, accuracy = network.evaluate(X_eval, y_eval)
     print(f"{what.capitalize()} Accuracy: {100 * accuracy:.2f}%{note}")
+    threshold = not_sure_threshold(network.predict_proba(X_eval), y_eval)
 
     packages = ["numpy", "pandas", "scikit-learn", "matplotlib", "pillow"]
     network.record = {
@@ -728,7 +740,13 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
         "data": {key: data[key] for key in ("path", "sha256", "rows")},
         "versions": {"python": sys.version.split()[0]} | {name: version(name) for name in packages},
         "history": history,
-        "metrics": {"evaluated_on": what, "accuracy": accuracy, "loss": loss, "seconds": seconds},
+        "metrics": {
+            "evaluated_on": what,
+            "accuracy": accuracy,
+            "loss": loss,
+            "seconds": seconds,
+            "not_sure_threshold": threshold,
+        },
     }
     network.save(args.model)
     print(f"Model and run record saved to {display_path(args.model)}")

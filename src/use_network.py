@@ -2,6 +2,7 @@
 draw a report, check and explain the math.
 
     python src/use_network.py predict my_digit.jpg      # your own handwriting
+    python src/use_network.py draw                      # draw one in your browser
     python src/use_network.py submit                    # Kaggle submission for test.csv
     python src/use_network.py report                    # figures and the run record
     python src/use_network.py gradcheck                 # backprop vs finite differences
@@ -14,8 +15,18 @@ The network itself, and how it learns, is in NN_Numpy.py: train it first with
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import io
+import json
+import os
+import re
 import sys
+import threading
+import warnings
+import webbrowser
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -43,46 +54,60 @@ def load_digit_model(path: Path, dtype=nn.DTYPE) -> nn.NeuralNetwork:
 # preprocess_image() does the same to any image of one digit.
 
 WORKING_SIZE = 256  # big photos are shrunk to this first: plenty for a digit, and fast
+MAX_IMAGE_BYTES = 50 * 2**20  # a larger file is refused before it is read
+MAX_PIXELS = 40_000_000  # refused from the header, before decoding (Pillow's own limit: 89 M)
 
 
-def read_grayscale(path: str | Path) -> np.ndarray:
-    """Any image Pillow reads (L, RGB, RGBA, P, 16-bit, ...) -> (H, W) float32 luminance in [0, 1].
+def read_grayscale(source: Path | bytes, name: str = "image") -> np.ndarray:
+    """An image file, or its bytes, in any mode Pillow reads (L, RGB, RGBA, P, 16-bit, float)
+    -> (H, W) float32 luminance in [0, 1].
 
-    Transparent pixels are laid on a background that contrasts with the ink, so strokes
-    drawn on a transparent canvas survive whatever their colour.
+    Only regular files are opened (a pipe would block forever), and the size is checked
+    from the header before any pixel is decoded. Transparent pixels are laid on a
+    background that contrasts with the ink, so strokes on a transparent canvas survive.
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    path = Path(path)
-    if not path.exists():
-        raise nn.InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise nn.InputError(f"{path}: is a folder, not an image")
+    if isinstance(source, Path):
+        name = str(source)
+        if not source.exists():
+            raise nn.InputError(f"{source}: no such file")
+        if not source.is_file():
+            raise nn.InputError(f"{source}: not a regular file (a folder, pipe or device)")
+        if source.stat().st_size > MAX_IMAGE_BYTES:
+            raise nn.InputError(f"{source}: over {MAX_IMAGE_BYTES // 2**20} MB; not a photo")
+        source = source.read_bytes()
     try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)  # phone photos: apply the camera's rotation
-            image.thumbnail(
-                (WORKING_SIZE, WORKING_SIZE)
-            )  # shrink in place, keeping the aspect ratio
-            if image.mode in (
-                "I",
-                "I;16",
-                "I;16B",
-                "I;16L",
-                "F",
-            ):  # 16/32-bit: scale by the type's range
-                values = np.asarray(image, dtype=np.float32)
-                gray, alpha = values / (65535 if values.max() > 255 else 255), None
-            else:
-                rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255  # (H, W, 4)
-                gray = rgba[..., :3] @ np.array(
-                    [0.299, 0.587, 0.114], np.float32
-                )  # ITU-R 601 luma, as Pillow's "L"
-                alpha = rgba[..., 3]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(source))
+        if image.width * image.height > MAX_PIXELS:
+            raise nn.InputError(
+                f"{name}: {image.width}x{image.height} pixels, more than the "
+                f"{MAX_PIXELS // 10**6} million accepted; shrink it first"
+            )
+        image.draft(None, (WORKING_SIZE, WORKING_SIZE))  # a JPEG decodes at 1/2-1/8 size: fast
+        image = ImageOps.exif_transpose(image)  # phone photos: apply the camera's rotation
+        image.thumbnail((WORKING_SIZE, WORKING_SIZE))  # shrink, keeping the aspect ratio
+        if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16/32-bit or float pixels
+            values, alpha = np.asarray(image, dtype=np.float32), None
+            if not np.isfinite(values).all():
+                raise nn.InputError(f"{name}: some pixels are NaN or infinite")
+            top = values.max()
+            gray = values / (1 if image.mode == "F" and top <= 1 else 255 if top <= 255 else 65535)
+        else:
+            rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255  # (H, W, 4)
+            # ITU-R 601 luma, as Pillow's "L": (H, W, 3) @ (3,) -> (H, W)
+            gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+            alpha = rgba[..., 3]
+    except nn.InputError:
+        raise
     except UnidentifiedImageError:
-        raise nn.InputError(f"{path}: not an image (Pillow cannot identify its format)") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise nn.InputError(f"{path}: unreadable image ({error})") from None
+        raise nn.InputError(f"{name}: not an image (Pillow cannot identify its format)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise nn.InputError(f"{name}: too many pixels (over Pillow's safety limit)") from None
+    except (OSError, ValueError, SyntaxError) as error:
+        raise nn.InputError(f"{name}: unreadable image ({error})") from None
     if alpha is not None and alpha.min() < 1:
         ink_is_dark = (gray * alpha).sum() / max(alpha.sum(), 1e-6) < 0.5
         gray = alpha * gray + (1 - alpha) * (1.0 if ink_is_dark else 0.0)
@@ -105,15 +130,12 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     # wide wipes out the strokes and keeps the slowly varying paper. It is computed on a 64 px
     # copy (the background is smooth; full size would be slow) and scaled back up.
     image = Image.fromarray(ink.astype(np.float32), mode="F")
-    small = image.resize(
-        (max(1, ink.shape[1] * 64 // max(ink.shape)), max(1, ink.shape[0] * 64 // max(ink.shape))),
-        Image.Resampling.BOX,
-    )
+    height, width = (max(1, side * 64 // max(ink.shape)) for side in ink.shape)
+    small = image.resize((width, height), Image.Resampling.BOX)
     size = 2 * (max(small.size) // 6) + 1
     background = small.filter(ImageFilter.MinFilter(size)).filter(ImageFilter.MaxFilter(size))
-    ink = ink - np.asarray(
-        background.resize(image.size, Image.Resampling.BILINEAR), dtype=np.float32
-    )
+    background = background.resize(image.size, Image.Resampling.BILINEAR)
+    ink = ink - np.asarray(background, dtype=np.float32)
     if ink.max() < 0.1:  # less than 10% contrast anywhere: no digit to see
         return np.zeros_like(ink)
     # Contrast: strongest ink -> 1; below 20% of it is paper texture or JPEG noise -> 0.
@@ -130,15 +152,9 @@ def to_mnist_frame(ink: np.ndarray) -> np.ndarray:
     digit = ink[top:bottom, left:right]
     height, width = digit.shape
     scale = 20 / max(height, width)
-    new_size = (
-        max(1, round(width * scale)),
-        max(1, round(height * scale)),
-    )  # Pillow sizes are (width, height)
-    small = np.asarray(
-        Image.fromarray(digit.astype(np.float32), mode="F").resize(
-            new_size, Image.Resampling.LANCZOS
-        )
-    )
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))  # (width, height)
+    small = Image.fromarray(digit.astype(np.float32), mode="F")
+    small = np.asarray(small.resize(new_size, Image.Resampling.LANCZOS))
     small = np.clip(small, 0, None)
     small = small / max(small.max(), 1e-6)  # strongest stroke -> 1 again after anti-aliasing
     # Centre of mass -> the frame's centre (13.5, 13.5), rounded to whole pixels.
@@ -152,12 +168,11 @@ def to_mnist_frame(ink: np.ndarray) -> np.ndarray:
     return frame.reshape(nn.N_PIXELS)
 
 
-def preprocess_image(path: str | Path) -> np.ndarray:
-    """An image file of one digit -> (784,) float32 in [0, 1], white ink on black, like MNIST."""
-    ink = ink_map(read_grayscale(path))
-    if not ink.any():
-        raise nn.InputError(f"{path}: no ink found (the image looks blank: one flat colour)")
-    return to_mnist_frame(ink)
+def preprocess_image(source: Path | bytes, name: str = "image") -> np.ndarray | None:
+    """An image of one digit -> (784,) float32 in [0, 1], white ink on black, like MNIST;
+    None when there is no ink to see (a blank page or canvas)."""
+    ink = ink_map(read_grayscale(source, name))
+    return to_mnist_frame(ink) if ink.any() else None
 
 
 def save_preprocessed(image: np.ndarray, path: Path) -> None:
@@ -168,6 +183,56 @@ def save_preprocessed(image: np.ndarray, path: Path) -> None:
         Image.fromarray(np.round(image.reshape(28, 28) * 255).astype(np.uint8), mode="L").save(
             f, format="PNG"
         )
+
+
+# --- Why the network answered, and when it is not sure ------------------------------------
+
+
+def input_gradient(network: nn.NeuralNetwork, x: np.ndarray, digit: int) -> np.ndarray:
+    """d(logit of `digit`) / d(pixel) for one image x (1, 784): the pixels that pushed towards
+    that answer (> 0: more ink there raises its score). The network's own backward pass,
+    started from a one-hot instead of the loss's gradient, carried through the first layer."""
+    logits = network.forward(x)  # (1, 10)
+    grad_logits = nn.one_hot(np.array([digit]), logits.shape[1], logits.dtype)  # (1, 10)
+    return network.backward(grad_logits, need_grad_input=True)[0]  # (784,)
+
+
+def verdict(probs: np.ndarray, threshold: float) -> tuple[int | None, str]:
+    """(7, "7"), or (None, "not sure (best guess 7, 41%)") when the top probability is below
+    the threshold stored with the model (see NN_Numpy.not_sure_threshold)."""
+    best = int(np.argmax(probs))
+    if probs[best] >= threshold:
+        return best, str(best)
+    return None, f"not sure (best guess {best}, {int(100 * probs[best])}%)"  # rounded down
+
+
+def threshold_of(network: nn.NeuralNetwork) -> float:
+    """The model's "not sure" threshold, set on its validation rows at training time; 0
+    (always answer) for a model saved without one."""
+    return float(network.record.get("metrics", {}).get("not_sure_threshold", 0.0))
+
+
+def plot_explanation(image, probs, saliency, title: str, path: Path):
+    """The 28x28 image the network saw, the pixels that pushed towards its answer, and the
+    ten probabilities, side by side."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax_image, ax_heat, ax_bars) = plt.subplots(1, 3, figsize=(11, 3.4), layout="constrained")
+    ax_image.imshow(image.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+    ax_image.set_title("what the network saw")
+    limit = max(np.abs(saliency).max(), 1e-12)
+    heat = ax_heat.imshow(saliency.reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax_heat.contour(image.reshape(28, 28), [0.5], colors="k", linewidths=0.8)  # the digit
+    ax_heat.set_title("red: ink here raises the answer")
+    fig.colorbar(heat, ax=ax_heat, shrink=0.8)
+    for ax in (ax_image, ax_heat):
+        ax.axis("off")
+    colors = ["tab:green" if d == np.argmax(probs) else "tab:gray" for d in range(10)]
+    ax_bars.bar(range(10), probs, color=colors)
+    ax_bars.set(xticks=range(10), ylim=(0, 1), title="probabilities", xlabel="digit")
+    fig.suptitle(title)
+    nn.save_figure(fig, path)
+    plt.close(fig)
 
 
 # --- Report figures ----------------------------------------------------------------------
@@ -224,14 +289,80 @@ def plot_first_layer_weights(network: nn.NeuralNetwork, path: Path):
     return fig
 
 
+def plot_calibration(probs, labels, threshold: float, path: Path):
+    """Is a 90% answer right 90% of the time? And how accurate are the answers the network is
+    surest of, as it answers fewer of them? The model's "not sure" threshold is marked."""
+    import matplotlib.pyplot as plt
+    from sklearn.calibration import calibration_curve
+
+    top, right = probs.max(axis=1), probs.argmax(axis=1) == labels
+    fig, (ax_cal, ax_share) = plt.subplots(1, 2, figsize=(11, 4.2))
+    observed, predicted = calibration_curve(right, top, n_bins=10)
+    ax_cal.plot([0, 1], [0, 1], ":", color="gray", label="perfectly calibrated")
+    ax_cal.plot(predicted, observed, "o-", label="the network (bins 0.1 wide)")
+    counts = np.histogram(top, bins=np.linspace(0, 1, 11))[0]
+    for x, y, count in zip(predicted, observed, counts[counts > 0]):
+        ax_cal.annotate(f"{count}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    ax_cal.set(
+        xlabel="top probability",
+        ylabel="share of those answers that are right",
+        title="Calibration",
+        xlim=(0, 1.02),
+        ylim=(0, 1.02),
+    )
+    ax_cal.legend()
+    order = np.argsort(-top, kind="stable")  # answer the surest first
+    share = np.arange(1, len(top) + 1) / len(top)
+    ax_share.plot(100 * share, 100 * np.cumsum(right[order]) / np.arange(1, len(top) + 1))
+    answered = (top >= threshold).mean()
+    label = f"not-sure threshold {threshold:.4f}: answers {100 * answered:.1f}%"
+    ax_share.axvline(100 * answered, color="tab:red", linestyle="--", label=label)
+    ax_share.set(
+        xlabel="share of answers given (%), surest first",
+        ylabel="accuracy (%)",
+        title="Accuracy against the share of answers given",
+    )
+    ax_share.legend(loc="lower left")
+    for ax in (ax_cal, ax_share):
+        ax.grid(alpha=0.3)
+    nn.save_figure(fig, path)
+    return fig
+
+
+def plot_mistake_heat_maps(network, images, labels, probs, path: Path, n=8):
+    """The most confident mistakes, each over the pixels that pushed towards its wrong answer."""
+    import matplotlib.pyplot as plt
+
+    predicted = probs.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    shown = wrong[np.argsort(-probs[wrong, predicted[wrong]])][:n]
+    fig, axes = plt.subplots(2, max(len(shown), 1), figsize=(1.6 * max(len(shown), 1), 3.6))
+    axes = np.asarray(axes).reshape(2, -1)
+    for column, i in enumerate(shown):
+        saliency = input_gradient(network, images[i : i + 1].astype(network.dtype), predicted[i])
+        limit = max(np.abs(saliency).max(), 1e-12)
+        axes[0, column].imshow(images[i].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
+        axes[0, column].set_title(f"said {predicted[i]}, true {labels[i]}", fontsize=8, color="red")
+        axes[1, column].imshow(saliency.reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        axes[1, column].contour(images[i].reshape(28, 28), [0.5], colors="k", linewidths=0.6)
+    for ax in axes.flat:
+        ax.axis("off")
+    title = "Most confident mistakes, and the pixels behind them (red: pushed towards the wrong"
+    fig.suptitle(f"{title} answer; outline: the digit)", fontsize=9)
+    fig.subplots_adjust(hspace=0.05)
+    nn.save_figure(fig, path)
+    return fig
+
+
 # --- Commands ----------------------------------------------------------------------------
 
 
 def predict_command(args: argparse.Namespace) -> int:
-    """One line per image: the digit, its probability, and the two runners-up. Bad files are
-    reported and skipped, the others still predicted; the exit status says if any failed."""
+    """One line per image: the digit and its probability, or "not sure" with the best guess,
+    or "no digit", and the two runners-up. An unreadable file is reported and skipped, the
+    others still predicted; the exit status says whether any failed."""
     network = load_digit_model(args.model)
-    paths, images, failed = [], [], 0
+    threshold, failed = threshold_of(network), 0
     for path in args.images:
         try:
             image = preprocess_image(path)
@@ -239,17 +370,27 @@ def predict_command(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             failed += 1
             continue
+        shown = repr(str(path))[1:-1]  # a newline in a file name cannot forge an output line
+        if image is None:
+            print(f"{shown}: no digit (the image looks blank)")
+            continue
+        probs = network.predict_proba(image[np.newaxis])[0]  # (10,)
+        _, answer = verdict(probs, threshold)
+        first, *runners_up = np.argsort(-probs)[:3]
+        others = ", ".join(f"{d} ({100 * probs[d]:.1f}%)" for d in runners_up)
+        confidence = f" ({100 * probs[first]:.1f}%)" if answer == str(first) else ""
+        print(f"{shown}: {answer}{confidence}  runner-up: {others}")
+        stem = f"{path.stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
         if args.save_preprocessed:
-            save_preprocessed(image, args.save_preprocessed / f"{path.stem}.28x28.png")
-        paths.append(path)
-        images.append(image)
-    if images:
-        for path, probs in zip(paths, network.predict_proba(np.stack(images))):
-            first, *runners_up = np.argsort(-probs)[:3]
-            others = ", ".join(f"{d} ({100 * probs[d]:.1f}%)" for d in runners_up)
-            print(f"{path}: {first} ({100 * probs[first]:.1f}%)  runner-up: {others}")
-    if args.save_preprocessed and images:
-        print(f"The 28x28 images the network saw are in {args.save_preprocessed}/")
+            save_preprocessed(image, args.save_preprocessed / f"{stem}.28x28.png")
+        if args.explain:
+            saliency = input_gradient(network, image[np.newaxis].astype(network.dtype), first)
+            plot_explanation(
+                image, probs, saliency, f"{path.name}: {answer}", args.explain / f"{stem}.why.png"
+            )
+    for option, what in ((args.save_preprocessed, "28x28 images"), (args.explain, "explanations")):
+        if option:
+            print(f"The {what} are in {option}/ (named <image>-<hash of its path>)")
     if failed:
         print(
             f"error: {failed} of {len(args.images)} images could not be read (see above)",
@@ -342,9 +483,18 @@ def report_command(args: argparse.Namespace) -> int:
     plot_confusion_matrix(y, predicted, folder / "confusion_matrix.png", what)
     plot_confident_mistakes(X, y, probs, folder / "confident_mistakes.png")
     plot_first_layer_weights(network, folder / "first_layer_weights.png")
+    threshold = threshold_of(network)
+    plot_calibration(probs, y, threshold, folder / "calibration.png")
+    plot_mistake_heat_maps(network, X, y, probs, folder / "mistake_heat_maps.png")
+    answered = probs.max(axis=1) >= threshold
+    print(
+        f"Not sure below {threshold:.4f}: answers {100 * answered.mean():.1f}% of the {what}, "
+        f"{100 * (predicted == y)[answered].mean():.2f}% of them right"
+    )
     print(
         f"Figures saved to {nn.display_path(folder)}/: predictions.png, training_curves.png, "
-        "confusion_matrix.png, confident_mistakes.png, first_layer_weights.png"
+        "confusion_matrix.png, confident_mistakes.png, first_layer_weights.png, "
+        "calibration.png, mistake_heat_maps.png"
     )
     nn.show_figures_if_possible()
     return 0
@@ -479,58 +629,373 @@ def explain_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- Draw a digit in your browser: a page and a small HTTP API -----------------------------
+# python src/use_network.py draw serves src/draw/ on 127.0.0.1, with Python's standard library.
+#
+# GET /, /draw.js, /draw.css   the page (HEAD too); any other path: 404.
+# POST /predict                body: an image file's bytes (PNG, JPEG, GIF, BMP, TIFF, WebP,
+#                              PNM), sent as they are, with a Content-Length header:
+#     curl --data-binary @my_digit.png http://127.0.0.1:8000/predict
+# 200 OK, JSON:
+#     digit          int 0-9, or null when there is no digit or the network is not sure
+#     answer         the text the page shows: "7", "not sure (best guess 7, 41%)", "no digit"
+#     best_guess     int 0-9, the most probable digit (null when there is no digit)
+#     confidence     float, its probability (0.0 when there is no digit)
+#     probabilities  10 floats summing to 1 (null when there is no digit)
+#     image          784 floats in [0, 1]: the 28x28 image the network saw, row by row
+#     saliency       784 floats: d(logit of best_guess) / d(pixel) (null when no digit)
+#     hidden         one list of ReLU activations per hidden layer (null when no digit)
+# Errors are JSON too, {"error": "..."}, and the server goes on serving: 400 empty body, bad
+# Content-Length, not an image or unreadable; 404 other paths; 405 wrong method; 408 a body
+# that stalls past 10 s; 411 no Content-Length; 413 a body over 2 MB (refused from its
+# header) or an image over 4 megapixels (refused before decoding).
+
+PAGE_DIR = Path(__file__).resolve().parent / "draw"
+# The only files served: URL path -> (file in PAGE_DIR, Content-Type). User input is never
+# joined to a path, so nothing outside these three files can be reached.
+PAGE_FILES = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/draw.js": ("draw.js", "text/javascript; charset=utf-8"),
+    "/draw.css": ("draw.css", "text/css; charset=utf-8"),
+}
+MAX_BODY_BYTES = 2 * 1024 * 1024  # a 280x280 canvas PNG is 5-20 kB
+DRAW_MAX_PIXELS = 4_000_000  # a canvas is 0.08 Mpx; photos go through predict
+DRAW_FORMATS = ["PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM"]  # Pillow's names
+# The page may load only its own files (and its empty data: icon), and not be framed.
+CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+REQUEST_TIMEOUT = 10.0  # seconds a client may stall before its connection is dropped
+
+
+class RequestError(Exception):
+    """A request we refuse: an HTTP status and a message for the client."""
+
+    def __init__(self, status: HTTPStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def answer_image(network: nn.NeuralNetwork, threshold: float, body: bytes) -> dict:
+    """Image bytes -> the JSON-ready answer of POST /predict."""
+    from PIL import Image
+
+    try:  # a network endpoint decodes only the usual formats, and small images
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(body), formats=DRAW_FORMATS) as image:
+                size = f"{image.width}x{image.height}"  # from the header: nothing decoded yet
+                pixels = image.width * image.height
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        size, pixels = "too many", float("inf")
+    except Exception:  # noqa: BLE001 (whatever Pillow raises, it is not an image we take)
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST, "not an image (expected PNG, JPEG, GIF, BMP, TIFF, WebP or PNM)"
+        ) from None
+    if pixels > DRAW_MAX_PIXELS:
+        raise RequestError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"image of {size} pixels; at most {DRAW_MAX_PIXELS:,} are accepted",
+        )
+    try:
+        image = preprocess_image(body)
+    except nn.InputError as error:
+        raise RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
+    if image is None:
+        return {
+            "digit": None,
+            "answer": "no digit",
+            "best_guess": None,
+            "confidence": 0.0,
+            "probabilities": None,
+            "image": [0.0] * nn.N_PIXELS,
+            "saliency": None,
+            "hidden": None,
+        }
+    x = image[np.newaxis].astype(network.dtype)  # (1, 784)
+    probs = nn.softmax(network.forward(x))[0]  # (10,)
+    hidden = [layer.output[0].tolist() for layer in network.layers[:-1]]  # kept by forward
+    digit, answer = verdict(probs, threshold)
+    best = int(np.argmax(probs))
+    saliency = input_gradient(network, x, best)
+    return {
+        "digit": digit,
+        "answer": answer,
+        "best_guess": best,
+        "confidence": float(probs[best]),
+        "probabilities": probs.tolist(),
+        "image": image.tolist(),
+        "saliency": saliency.tolist(),
+        "hidden": hidden,
+    }
+
+
+class DrawServer(ThreadingHTTPServer):
+    """A threaded HTTP server that holds the network, its threshold and the page's files."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        network: nn.NeuralNetwork,
+        threshold: float,
+        request_timeout: float,
+    ) -> None:
+        super().__init__(address, DrawHandler)
+        self.network, self.threshold, self.request_timeout = network, threshold, request_timeout
+        # The layers keep each forward pass's arrays for the backward pass, so two requests
+        # must not run the network at the same time.
+        self.network_lock = threading.Lock()
+        self.files = {
+            url: ((PAGE_DIR / name).read_bytes(), content_type)
+            for url, (name, content_type) in PAGE_FILES.items()
+        }
+
+    def handle_error(self, request, client_address) -> None:
+        """One line, not a traceback, for a client that hung up or stalled."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            print(f"{client_address[0]}: connection dropped ({error!r})", file=sys.stderr)
+        else:
+            super().handle_error(request, client_address)
+
+
+class DrawHandler(BaseHTTPRequestHandler):
+    server: DrawServer
+    server_version = "draw_server"
+    sys_version = ""  # no Python version in the Server header
+
+    def setup(self) -> None:
+        self.timeout = self.server.request_timeout  # socket timeout for every read and write
+        super().setup()
+
+    # -- responses ----------------------------------------------------------------
+
+    def send_body(
+        self, status: int, content_type: str, body: bytes, extra_headers: dict | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        for name, value in (extra_headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def send_json(self, status: int, data: dict, extra_headers: dict | None = None) -> None:
+        body = json.dumps(data, allow_nan=False).encode()
+        self.send_body(status, "application/json", body, extra_headers)
+
+    def send_error(
+        self,
+        code: int,
+        message: str | None = None,
+        explain: str | None = None,
+        extra_headers: dict | None = None,
+    ) -> None:
+        """Every error as JSON; http.server calls this too, e.g. for a malformed request line."""
+        self.log_error("%d %s", code, message or "")
+        self.close_connection = True
+        headers = {"Connection": "close", **(extra_headers or {})}
+        self.send_json(code, {"error": message or HTTPStatus(code).phrase}, headers)
+
+    # -- methods --------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        if self.path == "/predict":
+            self.refuse_method()
+        elif self.path in self.server.files:
+            body, content_type = self.server.files[self.path]
+            self.send_body(
+                HTTPStatus.OK,
+                content_type,
+                body,
+                {"Content-Security-Policy": CONTENT_SECURITY_POLICY},
+            )
+        else:
+            self.send_error(HTTPStatus.NOT_FOUND, "no such page")
+
+    do_HEAD = do_GET
+
+    def do_POST(self) -> None:
+        if self.path != "/predict":
+            self.refuse_method()
+            return
+        try:
+            body = self.read_body()
+            with self.server.network_lock:
+                answer = answer_image(self.server.network, self.server.threshold, body)
+        except RequestError as error:
+            self.send_error(error.status, str(error))
+        except TimeoutError:
+            self.send_error(HTTPStatus.REQUEST_TIMEOUT, "the request body did not arrive in time")
+        except Exception as error:  # noqa: BLE001 (a bug: no details to the client, only the log)
+            self.log_error("internal error on /predict: %r", error)
+            self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
+        else:
+            self.send_json(HTTPStatus.OK, answer)
+
+    def refuse_method(self) -> None:
+        """405 on a known path, 404 on any other."""
+        if self.path == "/predict":
+            allowed = "POST"
+        elif self.path in self.server.files:
+            allowed = "GET, HEAD"
+        else:
+            self.send_error(HTTPStatus.NOT_FOUND, "no such page")
+            return
+        self.send_error(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            f"{self.command} not allowed here; use {allowed}",
+            extra_headers={"Allow": allowed},
+        )
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse_method
+
+    def read_body(self) -> bytes:
+        """The request body, after its declared length has been checked."""
+        if "Transfer-Encoding" in self.headers:
+            raise RequestError(HTTPStatus.LENGTH_REQUIRED, "send a Content-Length, not chunks")
+        lengths = self.headers.get_all("Content-Length") or []
+        if not lengths:
+            raise RequestError(HTTPStatus.LENGTH_REQUIRED, "missing Content-Length")
+        if len(set(lengths)) > 1 or not re.fullmatch(r"[0-9]+", lengths[0].strip()):
+            raise RequestError(HTTPStatus.BAD_REQUEST, "invalid Content-Length")
+        length = int(lengths[0].strip()[:20])  # 20 digits are already far over the cap
+        if length > MAX_BODY_BYTES:
+            raise RequestError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"body of {length:,} bytes; at most {MAX_BODY_BYTES:,} are accepted",
+            )
+        if length == 0:
+            raise RequestError(HTTPStatus.BAD_REQUEST, "empty body: send an image file")
+        body = self.rfile.read(length)  # a client that stalls here times out (TimeoutError)
+        if len(body) < length:
+            raise RequestError(HTTPStatus.BAD_REQUEST, "body shorter than its Content-Length")
+        return body
+
+
+def make_server(
+    network: nn.NeuralNetwork,
+    threshold: float,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    request_timeout: float = REQUEST_TIMEOUT,
+) -> DrawServer:
+    """A server bound to (host, port), not yet serving: call serve_forever(). Port 0 picks a
+    free port; server.server_address tells which."""
+    return DrawServer((host, port), network, threshold, request_timeout)
+
+
+def open_browser(url: str) -> None:
+    """Open the page in a browser if there is one with a screen; never fails."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return  # no screen: webbrowser would start a text browser in this terminal
+    with contextlib.suppress(Exception):  # a browser that fails is no reason to stop serving
+        webbrowser.open(url)
+
+
+def serve(
+    network: nn.NeuralNetwork,
+    threshold: float,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    browser: bool = True,
+) -> int:
+    """Serve until Ctrl-C; the first line printed is the page's URL. Returns exit status 0."""
+    with make_server(network, threshold, host, port) as server:
+        url = f"http://{host}:{server.server_address[1]}/"
+        print(url, flush=True)
+        print("Draw a digit there; Ctrl-C stops the server.", flush=True)
+        if browser:
+            open_browser(url)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("\nstopped", flush=True)
+    return 0
+
+
+def draw_command(args: argparse.Namespace) -> int:
+    network = load_digit_model(args.model)
+    threshold = threshold_of(network) if args.threshold is None else args.threshold
+    try:
+        return serve(network, threshold, args.host, args.port, browser=not args.no_browser)
+    except OSError as error:  # e.g. the port is taken
+        raise nn.InputError(
+            f"cannot serve on {args.host}:{args.port}: {error.strerror}; try another --port"
+        ) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     formatter = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(
         prog="use_network.py",
         formatter_class=formatter,
         description="Use a network trained by python src/NN_Numpy.py: read your own digits, "
-        "write a Kaggle submission, draw a report, check and explain the math.",
+        "draw one in your browser, write a Kaggle submission, draw a report, check and explain "
+        "the math.",
     )
     commands = parser.add_subparsers(dest="command", title="commands", required=True)
 
-    def command(name: str, help: str, description: str, model_default=nn.MODEL_PATH):
+    def command(name: str, description: str, model=nn.MODEL_PATH) -> argparse.ArgumentParser:
+        help = description.split(":")[0].split(".")[0]
         sub = commands.add_parser(
             name, formatter_class=formatter, help=help, description=description
         )
-        sub.add_argument("--model", type=Path, default=model_default, help="trained model (.npz)")
+        sub.add_argument("--model", type=Path, default=model, help="trained model (.npz)")
         return sub
 
-    predict = command(
-        "predict",
-        "classify your own images of digits",
-        "Classify image files (PNG, JPEG, ...) of single handwritten digits.",
-    )
+    predict = command("predict", "Classify image files (PNG, JPEG, ...) of single digits.")
     predict.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="one digit each")
-    predict.add_argument(
+    add = predict.add_argument
+    add(
         "--save-preprocessed",
         type=Path,
         metavar="DIR",
-        help="also write the 28x28 image the network saw, as DIR/<name>.28x28.png",
+        help="also write the 28x28 image the network saw, as DIR/<name>-<hash>.28x28.png",
     )
+    add(
+        "--explain",
+        type=Path,
+        metavar="DIR",
+        help="also draw, per image, what the network saw, "
+        "the pixels behind its answer and the probabilities, as DIR/<name>-<hash>.why.png",
+    )
+    draw = command(
+        "draw",
+        "Draw a digit in your browser and watch the network read it: serves "
+        "a page on this computer and prints its address.",
+    )
+    add = draw.add_argument
+    add("--port", type=int, default=8000, help="port (0: any free one)")
+    add("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this computer only)")
+    add(
+        "--threshold",
+        type=float,
+        help="'not sure' below this top probability (default: the "
+        "model's own, set on its validation rows)",
+    )
+    add("--no-browser", action="store_true", help="do not open a browser")
     submit = command(
         "submit",
-        "write a Kaggle submission for test.csv",
-        "Predict every row of Kaggle's test.csv and write ImageId,Label.",
+        "Write a Kaggle submission: predict every row of test.csv and write ImageId,Label.",
     )
-    submit.add_argument(
-        "--test",
-        type=Path,
-        help="test CSV; default: data/raw/test.csv if there, else the bundled copy",
-    )
+    submit.add_argument("--test", type=Path, help="test CSV (default: data/raw/ or bundled)")
     submit.add_argument("--out", type=Path, default=SUBMISSION_PATH, help="the submission CSV")
     report = command(
         "report",
-        "figures and the run record of a trained model",
-        "Print the run record saved in the model and draw every figure on its validation split.",
+        "Figures and the run record of a trained model: print the record "
+        "saved in the model and draw every figure on its validation split.",
     )
     report.add_argument("--figures-dir", type=Path, default=nn.FIGURES_DIR, help="figures folder")
     gradcheck = command(
         "gradcheck",
-        "check backpropagation against finite differences",
-        "Compare every parameter array's backpropagated gradient with central "
-        "finite differences, in float64, on a batch of real training images.",
-        model_default=None,
+        "Check backpropagation against finite differences: every "
+        "parameter array's gradient, in float64, on real images.",
+        model=None,
     )
     gradcheck.add_argument("--batch-size", type=int, default=8, help="images in the batch")
     gradcheck.add_argument("--entries", type=int, default=30, help="entries checked per array")
@@ -544,12 +1009,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--batch-size", type=int, default=128, help="images in the batch")
     for sub in (gradcheck, explain):
         sub.add_argument("--seed", type=int, default=0, help="picks the images and the weights")
-        sub.add_argument("--data-dir", type=Path, default=None, help="folder with train.csv[.gz]")
+        sub.add_argument("--data-dir", type=Path, help="folder with train.csv[.gz]")
     return parser
 
 
 COMMANDS = {
     "predict": predict_command,
+    "draw": draw_command,
     "submit": submit_command,
     "report": report_command,
     "gradcheck": gradcheck_command,

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import os
 import re
 from dataclasses import asdict
 
@@ -196,14 +197,21 @@ def test_uneven_grey_background_is_removed(mnist, tmp_path):
 
 def test_bad_image_files_get_clear_errors(tmp_path):
     Image.new("RGB", (200, 100), (180, 180, 180)).save(tmp_path / "blank.png")
+    assert un.preprocess_image(tmp_path / "blank.png") is None  # no ink: "no digit", not an error
     (tmp_path / "notes.png").write_text("not really a png")
     truncated = io.BytesIO()
     paste_on_canvas(np.full((28, 28), 255, np.uint8)).save(truncated, format="PNG")
     (tmp_path / "truncated.png").write_bytes(truncated.getvalue()[:200])
+    (tmp_path / "folder.png").mkdir()
+    os.mkfifo(tmp_path / "pipe.png")  # opening it for reading would block forever
+    nan = np.full((40, 40), np.nan, np.float32)
+    Image.fromarray(nan, mode="F").save(tmp_path / "nan.tiff")
     cases = {
-        "blank.png": "no ink found (the image looks blank: one flat colour)",
         "notes.png": "not an image (Pillow cannot identify its format)",
         "missing.png": "no such file",
+        "folder.png": "not a regular file (a folder, pipe or device)",
+        "pipe.png": "not a regular file (a folder, pipe or device)",
+        "nan.tiff": "some pixels are NaN or infinite",
     }
     for name, message in cases.items():
         with pytest.raises(nn.InputError) as info:
@@ -211,6 +219,24 @@ def test_bad_image_files_get_clear_errors(tmp_path):
         assert str(info.value) == f"{tmp_path / name}: {message}"
     with pytest.raises(nn.InputError, match=r"truncated.png: unreadable image \("):
         un.preprocess_image(tmp_path / "truncated.png")
+
+
+def test_float_images_in_0_to_1_are_not_called_blank(mnist, tmp_path):
+    page = np.asarray(paste_on_canvas(mnist[0][5].reshape(28, 28)).convert("L"), np.float32) / 255
+    Image.fromarray(page, mode="F").save(tmp_path / "float.tiff")
+    Image.fromarray(np.round(page * 255).astype(np.uint8)).save(tmp_path / "eight_bit.png")
+    float_image = un.preprocess_image(tmp_path / "float.tiff")
+    assert float_image is not None
+    assert np.corrcoef(float_image, un.preprocess_image(tmp_path / "eight_bit.png"))[0, 1] > 0.99
+
+
+def test_huge_images_are_refused_from_their_header(tmp_path):
+    # 7,000 x 7,000 = 49 Mpx: under Pillow's own limit, over ours; a few kB on disk
+    Image.new("1", (7000, 7000)).save(tmp_path / "huge.png")
+    with pytest.raises(
+        nn.InputError, match=r"huge.png: 7000x7000 pixels, more than the 40 million"
+    ):
+        un.preprocess_image(tmp_path / "huge.png")
 
 
 def test_predict_command_reports_bad_files_and_still_predicts_the_others(
@@ -247,7 +273,8 @@ def test_predict_command_reports_bad_files_and_still_predicts_the_others(
         f"error: {tmp_path / 'bad.png'}: not an image (Pillow cannot identify its format)",
         "error: 1 of 3 images could not be read (see above)",
     ]
-    seen = Image.open(tmp_path / "seen" / "one.28x28.png")
+    (seen_file,) = (tmp_path / "seen").glob("one-*.28x28.png")  # the name's hash: no clashes
+    seen = Image.open(seen_file)
     assert seen.size == (28, 28) and seen.mode == "L"
     np.testing.assert_allclose(
         np.asarray(seen) / 255,
@@ -332,8 +359,17 @@ def test_training_saves_its_run_record_inside_the_model_and_report_redraws_every
         "confident_mistakes.png",
         "first_layer_weights.png",
         "training_curves.png",
+        "calibration.png",
+        "mistake_heat_maps.png",
     ]
     assert sorted(p.name for p in figures.iterdir()) == sorted(names)
+    threshold = record["metrics"]["not_sure_threshold"]
+    assert re.search(
+        rf"^Not sure below {threshold:.4f}: answers \d+\.\d% of the validation digits, "
+        r"\d+\.\d\d% of them right$",
+        out,
+        re.M,
+    )
     for name in names:
         assert (figures / name).stat().st_size > 10_000, name
 
@@ -374,3 +410,38 @@ def test_train_on_all_has_no_validation_split_and_report_says_so(tmp_path, capsy
     )
     assert un.main(["report", "--model", str(model), "--figures-dir", str(tmp_path / "fig")]) == 0
     assert "Accuracy on 1,500 training digits" in capsys.readouterr().out
+
+
+def test_predict_says_not_sure_below_the_models_threshold_and_explains(
+    mnist, model_path, tmp_path, capsys
+):
+    pixels, labels = mnist
+    network = nn.NeuralNetwork.load(model_path)
+    network.record = {"metrics": {"not_sure_threshold": 1.5}}  # never sure enough
+    network.save(tmp_path / "doubtful.npz")
+    paste_on_canvas(pixels[30001].reshape(28, 28)).save(tmp_path / "one.png")
+    Image.new("L", (50, 50), 200).save(tmp_path / "blank.png")
+    weird = tmp_path / "two\nfake: 7 (100.0%)  runner-up: 1 (0.0%), 2 (0.0%).png"
+    paste_on_canvas(pixels[30002].reshape(28, 28)).save(weird, format="PNG")
+    argv = [
+        "predict",
+        str(tmp_path / "one.png"),
+        str(tmp_path / "blank.png"),
+        str(weird),
+        "--model",
+        str(tmp_path / "doubtful.npz"),
+        "--explain",
+        str(tmp_path / "why"),
+    ]
+    assert un.main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(
+        rf".*one.png: not sure \(best guess {labels[30001]}, \d+%\)  runner-up: .*", lines[0]
+    )
+    assert lines[1] == f"{tmp_path / 'blank.png'}: no digit (the image looks blank)"
+    assert (
+        lines[2].startswith(str(tmp_path / "two\\nfake: 7")) and len(lines) == 4
+    )  # no forged line
+    explained = sorted(p.name.rsplit("-", 1)[0] for p in (tmp_path / "why").iterdir())
+    assert explained == ["one", weird.stem]
+    assert all(p.stat().st_size > 10_000 for p in (tmp_path / "why").iterdir())

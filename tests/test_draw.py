@@ -1,0 +1,605 @@
+"""The draw-a-digit page and its HTTP API (use_network.py draw, src/draw/)."""
+
+import http.client
+import io
+import json
+import math
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from threadpoolctl import threadpool_limits
+
+import NN_Numpy as nn
+import use_network as un
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 1.0  # the test server's socket timeout, lowered from 10 s for the slow-client tests
+
+
+@pytest.fixture(scope="module")
+def trained(mnist):
+    """A network trained for 5 epochs on 20,000 real rows (about 96% accurate; < 1 s),
+    its not-sure threshold from 2,000 other rows, and those rows for the tests to draw."""
+    pixels, labels = mnist
+    network = nn.NeuralNetwork(seed=0)
+    X = nn.normalize(pixels[:20000])
+    # One BLAS thread: on a busy 2-core machine, two threads waiting on each other make
+    # this 0.7 s training take 30 s.
+    with threadpool_limits(1):
+        nn.train(network, X, labels[:20000], config=nn.TrainConfig(epochs=5), log=lambda line: None)
+    probs = network.predict_proba(nn.normalize(pixels[20000:22000]))
+    threshold = nn.not_sure_threshold(probs, labels[20000:22000])
+    return network, threshold, pixels[20000:22000], labels[20000:22000]
+
+
+@pytest.fixture(scope="module")
+def server(trained):
+    """The server on a free port, serving from a thread; yields its port."""
+    network, threshold, _, _ = trained
+    server = un.make_server(network, threshold, port=0, request_timeout=TIMEOUT)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def canvas_png(digit: np.ndarray | None = None) -> bytes:
+    """A 280x280 white canvas as PNG, with an MNIST digit (28x28, white on black) drawn on
+    it in black, 200 px tall, as the page would send it; blank without a digit."""
+    canvas = Image.new("RGBA", (280, 280), "white")
+    if digit is not None:
+        mask = Image.fromarray(digit.reshape(28, 28)).resize((200, 200), Image.Resampling.BICUBIC)
+        canvas.paste(Image.new("RGBA", (200, 200), "black"), (40, 40), mask)
+    out = io.BytesIO()
+    canvas.save(out, format="PNG")
+    return out.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height grey pixels; its data holds a few only."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(100)))
+        + chunk(b"IEND", b"")
+    )
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers=None):
+    """One HTTP request; returns (status, headers, body bytes)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def post_image(port: int, image: bytes):
+    status, _, body = request(port, "POST", "/predict", image)
+    return status, json.loads(body)
+
+
+def raw_exchange(port: int, data: bytes) -> tuple[int | None, bytes]:
+    """Send raw bytes, read until the server closes; returns (status, body). The status is
+    None for a reply in HTTP/0.9 style, the body alone, which http.server gives to a request
+    line without a valid HTTP version."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    if not reply.startswith(b"HTTP/"):
+        return None, reply
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def assert_json_error(body: bytes) -> None:
+    error = json.loads(body)["error"]
+    assert isinstance(error, str) and error and "Traceback" not in error
+
+
+def assert_still_serving(port: int, trained) -> None:
+    _, _, images, labels = trained
+    status, result = post_image(port, canvas_png(images[0]))
+    assert status == 200 and result["best_guess"] == labels[0]
+
+
+# ---------------------------------------------------------------------------
+# When to say "not sure", and the heat map's gradient
+# ---------------------------------------------------------------------------
+
+
+def threshold_for(tops, right, target=0.995):
+    """nn.not_sure_threshold on answers with these top probabilities, right or wrong."""
+    probs = np.zeros((len(tops), 10))
+    probs[:, 0] = tops
+    probs[:, 1:] = (1 - np.asarray(tops, float))[:, None] / 9
+    return nn.not_sure_threshold(probs, np.where(right, 0, 1), target)
+
+
+def test_not_sure_threshold_on_hand_made_answers():
+    tops = [0.9, 0.8, 0.7, 0.6]
+    # Answered above each cut: 1/1, 2/2, 2/3, 3/4 right.
+    assert threshold_for(tops, [True, True, False, True], target=0.75) == 0.6
+    assert threshold_for(tops, [True, True, False, True], target=0.8) == 0.8
+    assert threshold_for(tops, [True] * 4) == 0.6  # all right: answer everything
+    assert threshold_for(tops[::-1], [True, False, True, True], target=0.75) == 0.6
+    # Equal probabilities are answered together: 0.8 takes both 0.8s, one of them wrong.
+    assert threshold_for([0.9, 0.8, 0.8], [True, True, False], target=0.9) == 0.9
+    assert threshold_for([0.9], [False]) == math.inf  # never right: never sure
+    # Exactly on target counts: 199 of 200 right is 0.995.
+    assert threshold_for(np.linspace(1, 0.5, 200), np.arange(200) != 100) == 0.5
+
+
+def test_verdict_on_hand_made_probabilities():
+    probs = np.full(10, 0.02)
+    probs[7] = 0.82
+    assert un.verdict(probs, 0.8) == (7, "7")
+    assert un.verdict(probs, 0.82) == (7, "7")  # at the threshold: sure
+    assert un.verdict(probs, 0.9) == (None, "not sure (best guess 7, 82%)")
+    probs = np.array([0.41, 0.3, 0.29, 0, 0, 0, 0, 0, 0, 0])
+    assert un.verdict(probs, 0.995) == (None, "not sure (best guess 0, 41%)")
+    probs = np.array([0.0001, 0.9999, 0, 0, 0, 0, 0, 0, 0, 0])
+    assert un.verdict(probs, math.inf) == (None, "not sure (best guess 1, 99%)")  # not 100%
+
+
+def test_input_gradient_matches_finite_differences():
+    network = nn.NeuralNetwork([784, 16, 8, 10], seed=1, dtype=np.float64)
+    x = np.random.default_rng(0).random((1, 784))
+    gradient = un.input_gradient(network, x, 3)
+    assert gradient.shape == (784,)
+    eps = 1e-6
+    for pixel in [0, 100, 400, 783]:
+        step = np.zeros_like(x)
+        step[0, pixel] = eps
+        numeric = (network.forward(x + step)[0, 3] - network.forward(x - step)[0, 3]) / (2 * eps)
+        assert gradient[pixel] == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# The API
+# ---------------------------------------------------------------------------
+
+
+def test_predict_answers_every_field(server, trained, tmp_path):
+    network, threshold, images, labels = trained
+    png = canvas_png(images[1])
+    status, result = post_image(server, png)
+    assert status == 200
+    assert set(result) == {
+        "digit",
+        "answer",
+        "best_guess",
+        "confidence",
+        "probabilities",
+        "image",
+        "saliency",
+        "hidden",
+    }
+    assert result["best_guess"] == labels[1]
+    assert result["digit"] == labels[1] and result["answer"] == str(labels[1])
+    assert isinstance(result["confidence"], float) and threshold <= result["confidence"] <= 1
+    probs = result["probabilities"]
+    assert len(probs) == 10 and all(isinstance(p, float) for p in probs)
+    assert sum(probs) == pytest.approx(1, abs=1e-5)
+    assert max(probs) == result["confidence"]
+    assert len(result["image"]) == 784 and all(0 <= v <= 1 for v in result["image"])
+    assert len(result["saliency"]) == 784 and all(math.isfinite(v) for v in result["saliency"])
+    assert [len(layer) for layer in result["hidden"]] == [128, 64]
+    assert all(v >= 0 for layer in result["hidden"] for v in layer)  # ReLU
+    # The image is NN_Numpy's own preprocessing of the file; the saliency its own gradient.
+    (tmp_path / "digit.png").write_bytes(png)
+    seen = un.preprocess_image(tmp_path / "digit.png")
+    np.testing.assert_allclose(result["image"], seen)
+    gradient = un.input_gradient(network, seen[np.newaxis], result["best_guess"])
+    np.testing.assert_allclose(result["saliency"], gradient, rtol=1e-5, atol=1e-7)
+
+
+def test_real_mnist_digits_on_a_canvas_are_recognised(server, trained):
+    """Drawn 200 px tall on the page's canvas, as a person would send them: about as many
+    right as the network gets of MNIST's own rows (96%)."""
+    _, _, images, labels = trained
+    right = 0
+    for image, label in zip(images[:50], labels[:50], strict=True):
+        status, result = post_image(server, canvas_png(image))
+        assert status == 200
+        right += result["best_guess"] == label
+    assert right >= 46
+
+
+@pytest.mark.parametrize("what", ["blank", "faint"])
+def test_blank_canvas_is_no_digit(server, what):
+    image = Image.new("L", (280, 280), 255)
+    if what == "faint":  # a stroke 5% darker than the paper: under ink_map's 10% contrast
+        image.paste(242, (100, 40, 120, 240))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    status, result = post_image(server, out.getvalue())
+    assert status == 200
+    assert result == {
+        "digit": None,
+        "answer": "no digit",
+        "best_guess": None,
+        "confidence": 0.0,
+        "probabilities": None,
+        "image": [0.0] * 784,
+        "saliency": None,
+        "hidden": None,
+    }
+
+
+def test_not_sure_below_the_threshold(trained):
+    network, _, images, labels = trained
+    result = un.answer_image(network, math.inf, canvas_png(images[0]))
+    assert result["digit"] is None and result["best_guess"] == labels[0]
+    assert re.fullmatch(rf"not sure \(best guess {labels[0]}, \d\d?%\)", result["answer"])
+
+
+def test_other_image_formats_are_read(server, trained):
+    _, _, images, labels = trained
+    for fmt in ["JPEG", "BMP", "GIF"]:
+        out = io.BytesIO()
+        Image.fromarray(images[2].reshape(28, 28)).save(out, format=fmt)  # white on black
+        status, result = post_image(server, out.getvalue())
+        assert status == 200 and result["best_guess"] == labels[2], fmt
+
+
+@pytest.mark.parametrize(
+    "url, content_type, start",
+    [
+        ("/", "text/html; charset=utf-8", b"<!DOCTYPE html>"),
+        ("/draw.js", "text/javascript; charset=utf-8", b"// Draw a digit"),
+        ("/draw.css", "text/css; charset=utf-8", b"body {"),
+    ],
+)
+def test_the_page_files(server, url, content_type, start):
+    status, headers, body = request(server, "GET", url)
+    assert status == 200 and body.startswith(start)
+    assert headers["Content-Type"] == content_type
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    status, headers, body = request(server, "HEAD", url)
+    assert status == 200 and body == b"" and headers["Content-Type"] == content_type
+
+
+def test_the_page_loads_nothing_from_outside():
+    for name in ["index.html", "draw.js", "draw.css"]:
+        text = (ROOT / "src" / "draw" / name).read_text()
+        assert not re.search(r"https?://|//cdn|@import", text), name
+    html = (ROOT / "src" / "draw" / "index.html").read_text()
+    for element_id in ["canvas", "clear", "answer", "bars", "seen", "heatmap", "hidden"]:
+        assert f'id="{element_id}"' in html
+
+
+# ---------------------------------------------------------------------------
+# Hostile requests: a 4xx JSON error, and the server goes on serving
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        pytest.param(b"hello, I am not an image", 400, id="text"),
+        # the header reads, the pixels don't
+        pytest.param(canvas_png()[:100], 400, id="truncated-png"),
+        pytest.param(b"", 400, id="empty"),
+        pytest.param(png_claiming(3000, 2000), 413, id="6-Mpx"),  # over our cap, under Pillow's
+        # 2.5 Gpx: Pillow's own decompression-bomb error
+        pytest.param(png_claiming(50000, 50000), 413, id="2.5-Gpx"),
+        pytest.param(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", 400, id="eps"),
+    ],
+)
+def test_bad_bodies(server, trained, body, status):
+    got, _, reply = request(server, "POST", "/predict", body)
+    assert got == status
+    assert_json_error(reply)
+    assert_still_serving(server, trained)
+
+
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        (b"", 411),  # no Content-Length
+        (b"Content-Length: abc\r\n", 400),
+        (b"Content-Length: -5\r\n", 400),
+        (b"Content-Length: 1e3\r\n", 400),
+        (b"Content-Length: 10\r\nContent-Length: 20\r\n", 400),
+        (b"Transfer-Encoding: chunked\r\n", 411),
+        # Declared over 2 MB, no body sent: refused from the header, without waiting to read it
+        (b"Content-Length: 3000000\r\n", 413),
+        (b"Content-Length: 99999999999999999999999999999\r\n", 413),
+    ],
+)
+def test_bad_content_lengths(server, trained, headers, status):
+    start = time.perf_counter()
+    got, reply = raw_exchange(server, b"POST /predict HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    assert got == status and time.perf_counter() - start < TIMEOUT / 2
+    assert_json_error(reply)
+    assert_still_serving(server, trained)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../src/draw_server.py",
+        "/%2e%2e/README.md",
+        "/..%2f..%2fetc%2fpasswd",
+        "//etc/passwd",
+        "/etc/passwd",
+        "/draw/../draw.js",
+        "/draw/draw.js",
+        "/index.html",
+        "/draw.js%00",
+        "/draw.js\x00.png",
+        "/DRAW.JS",
+        "/draw.js/",
+        "/predict/",
+        "/favicon.ico",
+        "*",
+    ],
+)
+def test_paths_outside_the_whitelist_are_404(server, trained, path):
+    status, reply = raw_exchange(server, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert status == 404
+    assert_json_error(reply)
+    assert_still_serving(server, trained)
+
+
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        ("GET", "/predict", "POST"),
+        ("PUT", "/predict", "POST"),
+        ("DELETE", "/draw.js", "GET, HEAD"),
+        ("POST", "/", "GET, HEAD"),
+        ("OPTIONS", "/predict", "POST"),
+        ("PATCH", "/", "GET, HEAD"),
+    ],
+)
+def test_wrong_methods_are_405(server, trained, method, path, allowed):
+    status, headers, body = request(server, method, path)
+    assert status == 405 and headers["Allow"] == allowed
+    assert_json_error(body)
+    assert_still_serving(server, trained)
+
+
+@pytest.mark.parametrize(
+    "line, status",
+    [
+        (b"GET / / HTTP/1.1\r\n\r\n", 400),
+        (b"GET / HTTP/one\r\n\r\n", None),
+        (b"GARBAGE\r\n\r\n", None),
+        (b"\x00\xff\r\n\r\n", None),
+        (b"GET / HTTP/9.9\r\n\r\n", None),
+        (b"BREW /predict HTTP/1.1\r\n\r\n", 501),
+    ],
+)
+def test_malformed_requests_get_json_errors(server, trained, line, status):
+    got, reply = raw_exchange(server, line)
+    assert got == status
+    assert_json_error(reply)
+    assert_still_serving(server, trained)
+
+
+def test_a_client_that_stalls_mid_body_is_dropped_and_others_are_served(server, trained):
+    with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
+        sock.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n"
+            + canvas_png()[:100]
+        )
+        start = time.perf_counter()
+        assert_still_serving(server, trained)  # meanwhile, another client is answered
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert TIMEOUT * 0.9 < time.perf_counter() - start < TIMEOUT + 3
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"408"
+    assert_json_error(body)
+    assert_still_serving(server, trained)
+
+
+def test_a_client_that_stalls_mid_headers_is_disconnected(server, trained):
+    with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Le")
+        start = time.perf_counter()
+        assert sock.recv(65536) == b""  # the server closed the connection
+    assert time.perf_counter() - start < TIMEOUT + 3
+    assert_still_serving(server, trained)
+
+
+# ---------------------------------------------------------------------------
+# The command line
+# ---------------------------------------------------------------------------
+
+
+def test_command_line_prints_the_url_first_and_stops_cleanly_on_ctrl_c(trained, tmp_path):
+    network = trained[0]
+    model = tmp_path / "model.npz"
+    network.save(model)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "src" / "use_network.py"),
+            "draw",
+            "--model",
+            str(model),
+            "--threshold",
+            "0.9",
+            "--port",
+            "0",
+            "--no-browser",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = process.stdout.readline().strip()
+        match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", url)
+        assert match, url
+        status, _, body = request(int(match[1]), "GET", "/")
+        assert status == 200 and b'id="canvas"' in body
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert "Traceback" not in err and "Traceback" not in out
+
+
+def test_the_threshold_is_set_at_training_time_and_stored_with_the_model(tmp_path):
+    model = tmp_path / "model.npz"
+    assert nn.main(["--limit", "3000", "--epochs", "2", "--no-plots", "--model", str(model)]) == 0
+    network = nn.NeuralNetwork.load(model)
+    threshold = network.record["metrics"]["not_sure_threshold"]
+    split = nn.load_split(None, nn.TrainConfig(limit=3000, epochs=2))
+    assert threshold == nn.not_sure_threshold(network.predict_proba(split["X_val"]), split["y_val"])
+    assert un.threshold_of(network) == threshold
+    assert un.threshold_of(nn.NeuralNetwork()) == 0.0  # no record: always answer
+
+
+def test_command_line_refuses_a_missing_model(tmp_path):
+    assert un.main(["draw", "--model", str(tmp_path / "none.npz"), "--no-browser"]) == 1
+
+
+def test_open_browser_never_fails(monkeypatch):
+    def broken(url):
+        raise RuntimeError("no browser")
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(un.webbrowser, "open", broken)
+    un.open_browser("http://127.0.0.1:1/")  # no exception
+
+
+# ---------------------------------------------------------------------------
+# In a real browser: headless Chromium, driven by Selenium
+# ---------------------------------------------------------------------------
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip(
+            "needs Debian's chromium and chromium-driver: "
+            "apt-get install -y chromium chromium-driver"
+        )
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs pip's selenium")
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager: never download a browser or driver
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,900",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ]:
+        options.add_argument(flag)
+    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
+    driver = webdriver.Chrome(options=options, service=service)
+    yield driver
+    driver.quit()
+
+
+def save_screenshot(driver, suffix: str = "") -> None:
+    """To the path in $DRAW_SCREENSHOT, if set (suffix before the extension)."""
+    if os.environ.get("DRAW_SCREENSHOT"):
+        path = Path(os.environ["DRAW_SCREENSHOT"])
+        driver.save_screenshot(str(path.with_name(path.stem + suffix + path.suffix)))
+
+
+def test_drawing_in_a_real_browser(browser, server):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions import interaction
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.actions.pointer_input import PointerInput
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"http://127.0.0.1:{server}/")
+    canvas = browser.find_element(By.ID, "canvas")
+    answer = browser.find_element(By.ID, "answer")
+    assert answer.text == "?"
+    # A "1": one vertical stroke down the middle, in small mouse moves (offsets from the centre)
+    stroke = ActionChains(browser).move_to_element_with_offset(canvas, 5, -95).click_and_hold()
+    for _ in range(19):
+        stroke.move_by_offset(-1, 10)
+    stroke.release().perform()
+    WebDriverWait(browser, 10).until(lambda _: answer.text != "?")
+    assert answer.text == "1", browser.find_element(By.ID, "status").text
+
+    widths = browser.execute_script(
+        "return [...document.querySelectorAll('#bars .bar')].map(b => parseFloat(b.style.width))"
+    )
+    assert len(widths) == 10 and sum(widths) == pytest.approx(100, abs=1) and max(widths) > 50
+    # The heat map has red and blue pixels; the seen image has ink; two hidden-layer griun.
+    colours = browser.execute_script("""
+        const g = document.getElementById('heatmap').getContext('2d');
+        const data = g.getImageData(0, 0, 168, 168).data;
+        let red = 0, blue = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i] > data[i + 2] + 40) red++;
+          if (data[i + 2] > data[i] + 40) blue++;
+        }
+        const seen = document.getElementById('seen').getContext('2d');
+        const ink = seen.getImageData(0, 0, 168, 168).data.filter((v, i) => i % 4 == 0 && v > 128);
+        return [red, blue, ink.length, document.querySelectorAll('#hidden canvas').length];
+    """)
+    red, blue, ink, hidden_grids = colours
+    assert red > 100 and blue > 100 and ink > 500 and hidden_grids == 2
+    save_screenshot(browser)
+
+    # A "7" drawn with a finger: a touch pointer, one stroke along the bar and down
+    browser.find_element(By.ID, "clear").click()
+    finger = ActionBuilder(browser, mouse=PointerInput(interaction.POINTER_TOUCH, "finger"))
+    finger.pointer_action.move_to(canvas, -70, -90).pointer_down()
+    for step in range(1, 11):
+        finger.pointer_action.move_to(canvas, -70 + 14 * step, -90)
+    for step in range(1, 11):
+        finger.pointer_action.move_to(canvas, 70 - 9 * step, -90 + 18 * step)
+    finger.pointer_action.pointer_up()
+    finger.perform()
+    WebDriverWait(browser, 10).until(lambda _: answer.text != "?")
+    assert answer.text == "7"
+    save_screenshot(browser, "-touch")
+
+    # Cleared and sent as it is (blank): "no digit", empty bars
+    browser.find_element(By.ID, "clear").click()
+    assert answer.text == "?"
+    browser.execute_script("sendCanvas()")
+    WebDriverWait(browser, 10).until(lambda _: answer.text != "?")
+    assert answer.text == "no digit"
+    widths = browser.execute_script(
+        "return [...document.querySelectorAll('#bars .bar')].map(b => parseFloat(b.style.width))"
+    )
+    assert widths == [0] * 10
+    save_screenshot(browser, "-blank")
