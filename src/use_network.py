@@ -173,28 +173,38 @@ def save_preprocessed(image: np.ndarray, path: Path) -> None:
 # --- Report figures ----------------------------------------------------------------------
 
 
-def plot_confusion_matrix(labels, predicted, path: Path, what="validation digits"):
-    """Counts of true digit (rows) against predicted digit (columns), from scikit-learn."""
+def plot_confusion_matrix(labels, predicted, path: Path, what="validation digits", names=None):
+    """Counts of true class (rows) against predicted class (columns), from scikit-learn."""
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    fig, ax = plt.subplots(figsize=(7, 6))
-    ConfusionMatrixDisplay.from_predictions(labels, predicted, ax=ax, cmap="Blues")
+    names, kind = (names, "class") if names and names != nn.DIGIT_NAMES else (None, "digit")
+    fig, ax = plt.subplots(figsize=(7, 6) if names is None else (9, 8))
+    ConfusionMatrixDisplay.from_predictions(
+        labels,
+        predicted,
+        labels=range(nn.N_CLASSES),
+        display_labels=names,
+        ax=ax,
+        cmap="Blues",
+        xticks_rotation="horizontal" if names is None else 45,
+    )
     right = 100 * (labels == predicted).mean()
     ax.set_title(f"Confusion matrix: {len(labels):,} {what}\n{right:.2f}% on the diagonal (right)")
-    ax.set(xlabel="predicted digit", ylabel="true digit")
+    ax.set(xlabel=f"predicted {kind}", ylabel=f"true {kind}")
     nn.save_figure(fig, path)
     return fig
 
 
-def plot_confident_mistakes(images, labels, probs, path: Path, n=24):
+def plot_confident_mistakes(images, labels, probs, path: Path, n=24, names=None):
     """The wrong predictions the network was most sure of, with both probabilities."""
+    names = names or nn.DIGIT_NAMES
     predicted = probs.argmax(axis=1)
     wrong = np.flatnonzero(predicted != labels)
     shown = wrong[np.argsort(-probs[wrong, predicted[wrong]])][:n]  # most confident first
     captions = [
-        f"said {predicted[i]} {100 * probs[i, predicted[i]]:.0f}%\n"
-        f"true {labels[i]} {100 * probs[i, labels[i]]:.0f}%"
+        f"said {names[predicted[i]]} {100 * probs[i, predicted[i]]:.0f}%\n"
+        f"true {names[labels[i]]} {100 * probs[i, labels[i]]:.0f}%"
         for i in shown
     ]
     title = f"The {len(shown)} most confident mistakes (of {len(wrong)}), with probabilities"
@@ -227,10 +237,22 @@ def plot_first_layer_weights(network: nn.NeuralNetwork, path: Path):
 # --- Commands ----------------------------------------------------------------------------
 
 
+def require_digit_classes(network: nn.NeuralNetwork, path: Path, what: str) -> None:
+    """Own photos and drawings are made to look like MNIST digits: a model trained on other
+    classes (Fashion-MNIST, a names file) cannot read them, so refuse it in one line."""
+    names = network.record.get("data", {}).get("classes", nn.DIGIT_NAMES)
+    if names != nn.DIGIT_NAMES:
+        raise nn.InputError(
+            f"{path} classifies {', '.join(names[:3])}, ... (not the digits 0-9); {what} "
+            "prepares images of handwritten digits only: use a model trained on digits"
+        )
+
+
 def predict_command(args: argparse.Namespace) -> int:
     """One line per image: the digit, its probability, and the two runners-up. Bad files are
     reported and skipped, the others still predicted; the exit status says if any failed."""
     network = load_digit_model(args.model)
+    require_digit_classes(network, args.model, "predict")
     paths, images, failed = [], [], 0
     for path in args.images:
         try:
@@ -306,12 +328,14 @@ def report_command(args: argparse.Namespace) -> int:
     try:
         config = nn.TrainConfig(**record["settings"])
         history, metrics, data = record["history"], record["metrics"], record["data"]
+        names = data.get("classes", nn.DIGIT_NAMES)  # records before issue #15: digits
         source = nn.PROJECT_ROOT / data["path"]  # relative to the project, or absolute
         print(
             f"Model: {nn.display_path(args.model)}, trained {record['created']} with: "
             f"{' '.join(record['command'])}"
         )
         print(f"Data: {data['path']} (sha256 {data['sha256'][:16]}...), {data['rows']:,} rows")
+        print(f"Classes: {', '.join(names)}")
         print(f"Training: {len(history)} epochs in {metrics['seconds']:.1f}s")
     except (KeyError, TypeError, ValueError) as error:
         raise nn.InputError(
@@ -323,9 +347,10 @@ def report_command(args: argparse.Namespace) -> int:
             f"warning: {data['path']} has changed since training; the figures use it as it is now",
             file=sys.stderr,
         )
-    X, y, what = split["X_val"], split["y_val"], "validation digits"
+    noun = "digits" if names == nn.DIGIT_NAMES else "images"
+    X, y, what = split["X_val"], split["y_val"], f"validation {noun}"
     if X is None:
-        X, y, what = split["X_train"], split["y_train"], "training digits (no validation split)"
+        X, y, what = split["X_train"], split["y_train"], f"training {noun} (no validation split)"
     print("Settings: " + ", ".join(f"{k}={v}" for k, v in record["settings"].items()))
     probs = network.predict_proba(X)
     predicted = probs.argmax(axis=1)
@@ -334,13 +359,18 @@ def report_command(args: argparse.Namespace) -> int:
         f"Accuracy on {len(y):,} {what}: {accuracy:.2f}% "
         f"(at training time: {100 * metrics['accuracy']:.2f}%)"
     )
-    print(classification_report(y, predicted, digits=4, zero_division=0))
+    if "test_accuracy" in metrics:
+        print(f"Test accuracy at training time: {100 * metrics['test_accuracy']:.2f}%")
+    report = classification_report(
+        y, predicted, labels=range(nn.N_CLASSES), target_names=names, digits=4, zero_division=0
+    )
+    print(report)
     folder = args.figures_dir
     what = what.split(" (")[0]
-    nn.plot_predictions(X, y, predicted[:32], folder / "predictions.png", what)
+    nn.plot_predictions(X, y, predicted[:32], folder / "predictions.png", what.split()[0], names)
     nn.plot_training_curves(history, folder / "training_curves.png")
-    plot_confusion_matrix(y, predicted, folder / "confusion_matrix.png", what)
-    plot_confident_mistakes(X, y, probs, folder / "confident_mistakes.png")
+    plot_confusion_matrix(y, predicted, folder / "confusion_matrix.png", what, names)
+    plot_confident_mistakes(X, y, probs, folder / "confident_mistakes.png", names=names)
     plot_first_layer_weights(network, folder / "first_layer_weights.png")
     print(
         f"Figures saved to {nn.display_path(folder)}/: predictions.png, training_curves.png, "
