@@ -86,7 +86,7 @@ def read_folder(
                 swap = ("images-idx3", "labels-idx1")[:: 1 if pair[0] else -1]
                 have = pair[0] or pair[1]
                 raise error(f"{folder}: found {have.name} but not {have.name.replace(*swap)}")
-        fashion = "fashion" in f"{folder.name}/{train[0].name}".lower()
+        fashion = "fashion" in f"{folder.resolve().name}/{train[0].name}".lower()
         data = {"source": train[0], "sha256": sha256(*train)}
         shown = f"{train[0]} + {train[1].name} ({'Fashion-' * fashion}MNIST IDX files)"
         pixels, labels = read_idx_pair(*train, error)
@@ -179,14 +179,17 @@ def read_idx(path: Path, kind: str, error=ValueError) -> np.ndarray:
                 raise error(f"{path}: images of {shape[0]}x{shape[1]} pixels, expected 28x28")
             if count == 0:
                 raise error(f"{path}: its header says it holds no {kind}")
+            too_many = f"{path}: its header says {count:,} {kind}, more than {MAX_ROWS:,}"
             if not gzipped:  # the file's size says it all, before anything is read
                 check_length(path, kind, count, os.fstat(f.fileno()).st_size - header_size, error)
-            cap = min(count, MAX_ROWS) * row_size  # whatever the header says
+                if count > MAX_ROWS:
+                    raise error(too_many)
+            cap = min(count, MAX_ROWS) * row_size  # a gzip stream: read no more, whatever it holds
             data = read_at_most(f, cap + 1)
     except (OSError, EOFError, zlib.error) as problem:  # a corrupt gzip, an unreadable file
         raise error(f"{path}: could not be read ({problem})") from None
     if len(data) > cap and count > MAX_ROWS:
-        raise error(f"{path}: its header says {count:,} {kind}, more than {MAX_ROWS:,}")
+        raise error(too_many)
     check_length(path, kind, count, len(data), error)
     values = np.frombuffer(data, dtype=np.uint8)  # no copy: the bytes read become the array
     return values.reshape(count, 784) if kind == "images" else values

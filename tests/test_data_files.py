@@ -270,11 +270,12 @@ def test_a_header_claiming_2_to_the_31_images_allocates_nothing(tmp_path, gz):
     assert peak < 4_000_000  # bytes: the 784 that are there and a 1 MiB read, not 1.7 TB
 
 
-def test_a_gzip_stream_is_read_no_further_than_the_cap(tmp_path, monkeypatch):
-    # a gzip that really holds more images than the cap (a "zip bomb" would): refused once
-    # cap + 1 bytes are read, whatever follows
+@pytest.mark.parametrize("gz", [True, False], ids=["gz", "plain"])
+def test_more_images_than_the_cap_are_refused(tmp_path, monkeypatch, gz):
+    # a file that really holds more images than the cap (as a "zip bomb" would): a plain one
+    # is refused from its size, a gzip stream once cap + 1 bytes are read, whatever follows
     monkeypatch.setattr(data_files, "MAX_ROWS", 10)
-    path = write_idx(tmp_path / "x-idx3-ubyte.gz", [0x803, 11, 28, 28], bytes(11 * 784))
+    path = write_idx(tmp_path / f"x-idx3-ubyte{'.gz' * gz}", [0x803, 11, 28, 28], bytes(11 * 784))
     with pytest.raises(nn.InputError) as info:
         data_files.read_idx(path, "images", nn.InputError)
     assert str(info.value) == f"{path}: its header says 11 images, more than 10"
