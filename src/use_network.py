@@ -240,7 +240,8 @@ def plot_first_layer_weights(network: nn.NeuralNetwork, path: Path):
 def require_digit_classes(network: nn.NeuralNetwork, path: Path, what: str) -> None:
     """Own photos and drawings are made to look like MNIST digits: a model trained on other
     classes (Fashion-MNIST, a names file) cannot read them, so refuse it in one line."""
-    names = network.record.get("data", {}).get("classes", nn.DIGIT_NAMES)
+    data = network.record.get("data") if isinstance(network.record, dict) else None
+    names = data.get("classes", nn.DIGIT_NAMES) if isinstance(data, dict) else nn.DIGIT_NAMES
     if names != nn.DIGIT_NAMES:
         raise nn.InputError(
             f"{path} classifies {', '.join(names[:3])}, ... (not the digits 0-9); {what} "
