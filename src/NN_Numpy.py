@@ -35,6 +35,7 @@ import numpy as np
 DTYPE = np.float32  # single precision: twice the matrix-multiply speed of float64, plenty for SGD
 N_PIXELS = 28 * 28
 N_CLASSES = 10
+DIGIT_NAMES = list("0123456789")  # the class names, unless the data or --classes name others
 
 
 class InputError(ValueError):
@@ -538,23 +539,24 @@ def display_path(path: Path) -> str:
 
 
 def load_split(data_dir: Path | None, config: TrainConfig) -> dict:
-    """The labelled rows normalised and split as config says: {"source", "sha256", "rows",
-    "X_train", "y_train", "X_val", "y_val"}; no validation part with config.train_on_all."""
+    """The labelled rows normalised and split as config says: {"source", "path", "sha256", "rows",
+    "X_train", "y_train", "X_val", "y_val"}, and more from data_files.read_folder (see there)."""
     from sklearn.model_selection import train_test_split
 
-    source = find_data_file("train", data_dir)
-    pixels, labels = read_digits_csv(source)
-    with open(source, "rb") as f:
-        data = {"source": source, "path": display_path(source)}
-        data["sha256"] = hashlib.file_digest(f, "sha256").hexdigest()
+    try:
+        source = find_data_file("train", data_dir)
+    except InputError:  # no train.csv: MNIST's IDX files or Fashion-MNIST CSVs? Read next door.
+        from data_files import read_folder
+
+        data, pixels, labels = read_folder(data_dir or KAGGLE_DATA_DIR, InputError, normalize)
+    else:
+        pixels, labels = read_digits_csv(source)
+        with open(source, "rb") as f:
+            data = {"source": source, "sha256": hashlib.file_digest(f, "sha256").hexdigest()}
+    data["path"] = display_path(data["source"])
     data["rows"], pixels, labels = len(labels), pixels[: config.limit], labels[: config.limit]
     if config.train_on_all:
-        return data | {
-            "X_train": normalize(pixels),
-            "y_train": labels,
-            "X_val": None,
-            "y_val": None,
-        }
+        return data | dict(X_train=normalize(pixels), y_train=labels, X_val=None, y_val=None)
     split = dict(test_size=config.val_fraction, stratify=labels, random_state=config.seed)
     try:  # split row numbers, then normalise each part: no full-size float copy in memory
         train_rows, val_rows = train_test_split(np.arange(len(labels)), **split)
@@ -620,13 +622,14 @@ def plot_digit_grid(images, captions: list[str], colors: list[str], title: str, 
     return fig
 
 
-def plot_predictions(images, labels, predicted, path: Path, what="validation digits"):
-    """The first len(predicted) digits with their predictions; mistakes in red with the truth."""
-    n = len(predicted)
+def plot_predictions(images, labels, predicted, path: Path, what="validation", names=None):
+    """The first len(predicted) images and the class predicted; mistakes in red with the truth."""
+    n, names = len(predicted), names or DIGIT_NAMES
     wrong = predicted != labels[:n]
-    captions = [f"{p} (true {t})" if w else f"{p}" for p, t, w in zip(predicted, labels, wrong)]
+    true = [f"\n(true {names[t]})" if w else "" for t, w in zip(labels, wrong)]
+    captions = [names[p] + t for p, t in zip(predicted, true)]
     colors = ["red" if w else "black" for w in wrong]
-    title = f"Predictions on {what} ({int(wrong.sum())} of {n} wrong, in red)"
+    title = f"Predictions on {what} images ({int(wrong.sum())} of {n} wrong, in red)"
     return plot_digit_grid(images[:n], captions, colors, title, path)
 
 
@@ -681,7 +684,8 @@ def build_parser() -> argparse.ArgumentParser:
         help = setting.metadata["help"]
         parser.add_argument(*names, dest=setting.name, default=setting.default, help=help, **extra)
     add = parser.add_argument
-    add("--data-dir", type=Path, help="folder with train.csv[.gz] (default: data/raw/ or bundled)")
+    add("--data-dir", type=Path, help="Kaggle CSVs, IDX files (default: data/raw/ or bundled)")
+    add("--classes", help="class names: digits, fashion or a file of 10 (default: from the data)")
     add("--model", type=Path, default=MODEL_PATH, help="where to save the model and its record")
     add("--figures-dir", type=Path, default=FIGURES_DIR, help="where to save the figures")
     add("--no-plots", action="store_true", help="skip the figures")
@@ -706,7 +710,14 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
     data = load_split(args.data_dir, config)
     X_train, y_train, X_val, y_val = (data[k] for k in ("X_train", "y_train", "X_val", "y_val"))
     origin = "bundled MNIST copy" if data["source"].parent == BUNDLED_DATA_DIR else "your file"
-    print(f"Data: {data['path']} ({origin}), {data['rows']:,} rows")
+    shown = f"{data['path']} ({origin}), {data['rows']:,} rows"
+    print(f"Data: {data.get('shown', shown)}")  # IDX or Fashion-MNIST files say more
+    names = data.get("classes", DIGIT_NAMES)
+    if args.classes:  # --classes digits | fashion | a file of 10 names, read next door
+        from data_files import class_names
+
+        names = class_names(args.classes, InputError)
+    print("Classes: " + ", ".join(names))
     if X_val is None:
         print(f"Training on all {len(y_train):,} rows (--train-on-all: no validation split)")
     else:
@@ -730,29 +741,27 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
         X_eval, y_eval, what, note = X_val, y_val, "validation", ""
     loss, accuracy = network.evaluate(X_eval, y_eval)
     print(f"{what.capitalize()} Accuracy: {100 * accuracy:.2f}%{note}")
-    threshold = not_sure_threshold(network.predict_proba(X_eval), y_eval)
+    metrics = {"evaluated_on": what, "accuracy": accuracy, "loss": loss, "seconds": seconds}
+    metrics["not_sure_threshold"] = not_sure_threshold(network.predict_proba(X_eval), y_eval)
+    if "y_test" in data:  # the official test set: never trained on, nor chosen by
+        metrics["test_accuracy"] = acc = network.accuracy(data["X_test"], data["y_test"])
+        print(f"Test Accuracy: {100 * acc:.2f}% ({len(data['y_test']):,} labelled test rows)")
 
     packages = ["numpy", "pandas", "scikit-learn", "matplotlib", "pillow"]
     network.record = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": ["python", "src/NN_Numpy.py", *argv],
         "settings": asdict(config),
-        "data": {key: data[key] for key in ("path", "sha256", "rows")},
+        "data": {key: data[key] for key in ("path", "sha256", "rows")} | {"classes": names},
         "versions": {"python": sys.version.split()[0]} | {name: version(name) for name in packages},
         "history": history,
-        "metrics": {
-            "evaluated_on": what,
-            "accuracy": accuracy,
-            "loss": loss,
-            "seconds": seconds,
-            "not_sure_threshold": threshold,
-        },
+        "metrics": metrics,
     }
     network.save(args.model)
     print(f"Model and run record saved to {display_path(args.model)}")
     if not args.no_plots:
         predicted, folder = network.predict(X_eval[:32]), args.figures_dir
-        plot_predictions(X_eval, y_eval, predicted, folder / "predictions.png", f"{what} digits")
+        plot_predictions(X_eval, y_eval, predicted, folder / "predictions.png", what, names)
         plot_training_curves(history, folder / "training_curves.png")
         more = "more: python src/use_network.py report"
         print(f"Figures saved to {display_path(args.figures_dir)}/ ({more})")

@@ -1,18 +1,242 @@
-"""Data files beyond a clean Kaggle CSV: what is wrong with a CSV that fails its check, and where.
+"""Data files beyond Kaggle's digit CSVs, and what is wrong with a CSV that fails its check.
 
-NN_Numpy.read_digits_csv reads a good Digit Recognizer CSV in one fast pass. When that
-pass fails, it imports this module to say what went wrong in words a user can act on:
-the file, the line as an editor numbers it, the column, and how to fix it. This module
-imports nothing of the project.
+NN_Numpy.py reads Kaggle's Digit Recognizer CSVs itself, in one fast pass. It imports this
+module only when it needs more:
+- read_folder(): a folder of MNIST's own IDX files (gzipped or not) or of Kaggle's
+  Fashion-MNIST CSVs, with their labelled test set when there is one;
+- class_names(): the ten names of --classes digits | fashion | a file of names;
+- csv_problem(): when a CSV fails the fast pass, what is wrong in words a user can act on:
+  the file, the line as an editor numbers it, the column, and how to fix it.
+This module imports nothing of the project: it returns plain arrays, dicts and strings, and
+raises the exception class it is handed (NN_Numpy's InputError: one line, exit status 1).
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import os
 import re
+import struct
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
+
+# --- Class names ---------------------------------------------------------------------------
+
+DIGIT_NAMES = [str(digit) for digit in range(10)]
+FASHION_NAMES = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+]  # fmt: skip
+MAX_NAME_LENGTH = 30  # a name is a caption in the figures
+
+
+def class_names(spec: str, error=ValueError) -> list[str]:
+    """--classes: "digits", "fashion", or a UTF-8 file of 10 names, one per line."""
+    if spec in ("digits", "fashion"):
+        return list(DIGIT_NAMES if spec == "digits" else FASHION_NAMES)
+    try:
+        lines = Path(spec).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as problem:
+        why = getattr(problem, "strerror", None) or problem
+        message = f"--classes {spec}: not digits, fashion or a readable file of names ({why})"
+        raise error(message) from None
+    names = [line.strip() for line in lines]
+    while names and not names[-1]:
+        names.pop()  # blank lines at the end
+    if len(names) != 10 or not all(names):
+        raise error(f"{spec}: expected 10 class names, one per line, found {sum(map(bool, names))}")
+    if len(set(names)) != 10:
+        raise error(f"{spec}: class names must differ, found {', '.join(names)}")
+    if max(map(len, names)) > MAX_NAME_LENGTH:
+        raise error(f"{spec}: class names must be at most {MAX_NAME_LENGTH} characters")
+    return names
+
+
+# --- A folder of MNIST IDX files or Fashion-MNIST CSVs -----------------------------------------
+# IDX (yann.lecun.com's format): a big-endian header, then unsigned bytes. Images: magic
+# 0x00000803 (ubyte, 3 dimensions), count, rows, columns, then count * rows * columns pixels,
+# one image after the other, row by row (as NN_Numpy's pixel columns). Labels: 0x00000801,
+# count, then count bytes.
+
+IDX_MAGIC = {"images": 0x00000803, "labels": 0x00000801}
+MAX_ROWS = 1_000_000  # 784 MB of pixels (3 GB as float32): a header claiming more is refused
+FASHION_COLUMNS = ["label"] + [f"pixel{k}" for k in range(1, 785)]  # pixel1..pixel784
+
+
+def read_folder(
+    folder: Path, error=ValueError, normalize=None
+) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The labelled rows of a folder of IDX files or of Kaggle's Fashion-MNIST CSVs: (data,
+    pixels (N, 784) uint8, labels (N,) int64). data holds "source" (the training file to name),
+    "sha256" (of the training files), "shown" (what was read, and how many rows), "classes"
+    (10 names) and, when the folder holds a labelled test set, "X_test" (normalize(pixels))
+    and "y_test"."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise error(f"{folder}: no such folder")
+    train = [find_idx(folder, stem, error) for stem in ("train-images-idx3", "train-labels-idx1")]
+    test = [find_idx(folder, stem, error) for stem in ("t10k-images-idx3", "t10k-labels-idx1")]
+    if any(train):
+        for pair in (train, test):  # images without labels, or labels without images
+            if any(pair) and not all(pair):
+                swap = ("images-idx3", "labels-idx1")[:: 1 if pair[0] else -1]
+                have = pair[0] or pair[1]
+                raise error(f"{folder}: found {have.name} but not {have.name.replace(*swap)}")
+        fashion = "fashion" in f"{folder.resolve().name}/{train[0].name}".lower()
+        data = {"source": train[0], "sha256": sha256(*train)}
+        shown = f"{train[0]} + {train[1].name} ({'Fashion-' * fashion}MNIST IDX files)"
+        pixels, labels = read_idx_pair(*train, error)
+        test = read_idx_pair(*test, error) if all(test) else None
+    elif csv := find_file(folder, "fashion-mnist_train.csv"):
+        fashion, test = True, find_file(folder, "fashion-mnist_test.csv")
+        data, shown = {"source": csv, "sha256": sha256(csv)}, f"{csv} (Kaggle's Fashion-MNIST CSV)"
+        pixels, labels = read_fashion_csv(csv, error)
+        test = read_fashion_csv(test, error) if test else None
+    else:
+        raise error(
+            f"no training data found in {folder}: looked for Kaggle's train.csv[.gz], MNIST's "
+            "train-images-idx3-ubyte[.gz] + train-labels-idx1-ubyte[.gz] and Kaggle's "
+            "fashion-mnist_train.csv[.gz]"
+        )
+    data["shown"] = f"{shown}, {len(labels):,} rows"
+    if test is not None:
+        data["shown"] += f"; test set: {len(test[1]):,} labelled rows"
+        data["X_test"], data["y_test"] = (normalize or np.asarray)(test[0]), test[1]
+    data["classes"] = list(FASHION_NAMES if fashion else DIGIT_NAMES)
+    return data, pixels, labels
+
+
+def find_file(folder: Path, name: str) -> Path | None:
+    """folder/name, else folder/name.gz, else None."""
+    return next((p for p in (folder / name, folder / f"{name}.gz") if p.is_file()), None)
+
+
+def find_idx(folder: Path, stem: str, error=ValueError) -> Path | None:
+    """The IDX file stem-ubyte[.gz] in folder, also under a prefix or with a '.' before idx,
+    as some copies are named (fashion-train-images-idx3-ubyte.gz, train-images.idx3-ubyte)."""
+    name, idx = stem.rsplit("-", 1)
+    pattern = re.compile(rf"(.+[-_.])?{name}[-.]{idx}-ubyte(\.gz)?")
+    found = sorted(p for p in folder.iterdir() if pattern.fullmatch(p.name) and p.is_file())
+    if len(found) == 2 and found[1].name == found[0].name + ".gz":
+        return found[0]  # the file and its gzipped copy: the plain one, as for CSVs
+    if len(found) > 1:
+        raise error(f"{folder}: several {stem}-ubyte files ({', '.join(p.name for p in found)})")
+    return found[0] if found else None
+
+
+def sha256(*paths: Path) -> str:
+    """One digest of the files' bytes, one after the other."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_idx_pair(images: Path, labels: Path, error=ValueError) -> tuple[np.ndarray, np.ndarray]:
+    """An IDX images file and its labels file: pixels (N, 784) uint8, labels (N,) int64 0-9."""
+    pixels, classes = read_idx(images, "images", error), read_idx(labels, "labels", error)
+    if len(pixels) != len(classes):
+        raise error(
+            f"{images} holds {len(pixels):,} images but {labels} holds {len(classes):,} labels"
+        )
+    bad = np.flatnonzero(classes > 9)
+    if len(bad):
+        raise error(f"{labels}: label {classes[bad[0]]} of item {bad[0] + 1:,} is not 0-9")
+    return pixels, classes.astype(np.int64)
+
+
+def read_idx(path: Path, kind: str, error=ValueError) -> np.ndarray:
+    """An IDX file of unsigned bytes, gzipped or not: images (N, 784) or labels (N,), uint8.
+
+    Memory follows the data that is really there, never the header's claim: a plain file's
+    size is checked against the header before reading, and a gzip stream is read in chunks,
+    at most the expected number of bytes + 1 (to see an over-long file), before any array is
+    made."""
+    ndim = 3 if kind == "images" else 1
+    header_size, row_size = 4 + 4 * ndim, 784 if kind == "images" else 1
+    gzipped = path.name.endswith(".gz")
+    try:
+        with (gzip.open if gzipped else open)(path, "rb") as f:
+            header = read_at_most(f, header_size)
+            if len(header) < header_size:
+                raise error(
+                    f"{path}: truncated: {len(header)} bytes, shorter than the {header_size}-byte "
+                    f"header of an IDX {kind} file"
+                )
+            magic, count, *shape = struct.unpack(f">{1 + ndim}I", header)  # big-endian uint32
+            if magic != IDX_MAGIC[kind]:
+                raise error(
+                    f"{path}: not an IDX file of {kind} (magic number 0x{magic:08X}, expected "
+                    f"0x{IDX_MAGIC[kind]:08X})"
+                )
+            if kind == "images" and shape != [28, 28]:
+                raise error(f"{path}: images of {shape[0]}x{shape[1]} pixels, expected 28x28")
+            if count == 0:
+                raise error(f"{path}: its header says it holds no {kind}")
+            too_many = f"{path}: its header says {count:,} {kind}, more than {MAX_ROWS:,}"
+            if not gzipped:  # the file's size says it all, before anything is read
+                check_length(path, kind, count, os.fstat(f.fileno()).st_size - header_size, error)
+                if count > MAX_ROWS:
+                    raise error(too_many)
+            cap = min(count, MAX_ROWS) * row_size  # a gzip stream: read no more, whatever it holds
+            data = read_at_most(f, cap + 1)
+    except (OSError, EOFError, zlib.error) as problem:  # a corrupt gzip, an unreadable file
+        raise error(f"{path}: could not be read ({problem})") from None
+    if len(data) > cap and count > MAX_ROWS:
+        raise error(too_many)
+    check_length(path, kind, count, len(data), error)
+    values = np.frombuffer(data, dtype=np.uint8)  # no copy: the bytes read become the array
+    return values.reshape(count, 784) if kind == "images" else values
+
+
+def check_length(path: Path, kind: str, count: int, length: int, error=ValueError) -> None:
+    """Refuse data (after the header) shorter or longer than the header's count says."""
+    expected = count * (784 if kind == "images" else 1)
+    if length < expected:
+        raise error(
+            f"{path}: truncated: its header says {count:,} {kind} ({expected:,} bytes after "
+            f"the header), the file holds {length:,}"
+        )
+    if length > expected:
+        raise error(
+            f"{path}: over-long: more than the {expected:,} bytes of the {count:,} {kind} "
+            "its header says"
+        )
+
+
+def read_at_most(f, size: int, chunk_size: int = 1 << 20) -> bytearray:
+    """Up to `size` bytes from a file or gzip stream, read in chunks of 1 MiB: memory grows
+    with what is there, so a header claiming terabytes costs nothing."""
+    data = bytearray()
+    while len(data) < size and (chunk := f.read(min(chunk_size, size - len(data)))):
+        data += chunk
+    return data
+
+
+def read_fashion_csv(path: Path, error=ValueError) -> tuple[np.ndarray, np.ndarray]:
+    """Kaggle's Fashion-MNIST CSV (label,pixel1,...,pixel784; its test file is labelled too),
+    checked as NN_Numpy.read_digits_csv checks a digit CSV: one fast parse, and on failure
+    csv_problem() says what is wrong and where."""
+    import pandas as pd
+
+    read = dict(encoding="utf-8-sig", index_col=False, skip_blank_lines=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            valid = list(pd.read_csv(path, nrows=0, **read).columns) == FASHION_COLUMNS
+            values = pd.read_csv(path, dtype=np.uint8, **read).to_numpy() if valid else None
+        valid = valid and len(values) > 0 and values[:, 0].max() < 10
+    except (ValueError, Warning, OSError, EOFError):
+        valid = False
+    if not valid:
+        raise error(csv_problem(path, FASHION_COLUMNS, read))
+    return np.ascontiguousarray(values[:, 1:]), values[:, 0].astype(np.int64)
 
 
 def csv_problem(path: Path, columns: list[str], read: dict) -> str:
@@ -49,9 +273,11 @@ def csv_problem(path: Path, columns: list[str], read: dict) -> str:
 def header_problem(path: Path, found: list[str], expected: list[str]) -> str:
     """What is wrong with a header, with a hint for the usual mistakes."""
     training = expected[0] == "label"
-    what = "a training file (label,pixel0,...)" if training else "a test file (pixel0,...)"
+    what = f"a training file (label,{expected[1]},...)" if training else "a test file (pixel0,...)"
     hint = ""
-    if found[:1] in (["label"], ["pixel0"]) and found[0] != expected[0]:
+    if found == FASHION_COLUMNS:
+        hint = " (Fashion-MNIST's header: keep Kaggle's name fashion-mnist_train.csv or _test.csv)"
+    elif found[:1] in (["label"], ["pixel0"]) and found[0] != expected[0]:
         hint = " (is the label column missing, or extra? train.csv has it, test.csv does not)"
     elif len(found) == 1 and ";" in str(found[0]):
         hint = " (the values look separated by ';': save the file with commas)"

@@ -238,28 +238,38 @@ def plot_explanation(image, probs, saliency, title: str, path: Path):
 # --- Report figures ----------------------------------------------------------------------
 
 
-def plot_confusion_matrix(labels, predicted, path: Path, what="validation digits"):
-    """Counts of true digit (rows) against predicted digit (columns), from scikit-learn."""
+def plot_confusion_matrix(labels, predicted, path: Path, what="validation digits", names=None):
+    """Counts of true class (rows) against predicted class (columns), from scikit-learn."""
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    fig, ax = plt.subplots(figsize=(7, 6))
-    ConfusionMatrixDisplay.from_predictions(labels, predicted, ax=ax, cmap="Blues")
+    names, kind = (names, "class") if names and names != nn.DIGIT_NAMES else (None, "digit")
+    fig, ax = plt.subplots(figsize=(7, 6) if names is None else (9, 8))
+    ConfusionMatrixDisplay.from_predictions(
+        labels,
+        predicted,
+        labels=range(nn.N_CLASSES),
+        display_labels=names,
+        ax=ax,
+        cmap="Blues",
+        xticks_rotation="horizontal" if names is None else 45,
+    )
     right = 100 * (labels == predicted).mean()
     ax.set_title(f"Confusion matrix: {len(labels):,} {what}\n{right:.2f}% on the diagonal (right)")
-    ax.set(xlabel="predicted digit", ylabel="true digit")
+    ax.set(xlabel=f"predicted {kind}", ylabel=f"true {kind}")
     nn.save_figure(fig, path)
     return fig
 
 
-def plot_confident_mistakes(images, labels, probs, path: Path, n=24):
+def plot_confident_mistakes(images, labels, probs, path: Path, n=24, names=None):
     """The wrong predictions the network was most sure of, with both probabilities."""
+    names = names or nn.DIGIT_NAMES
     predicted = probs.argmax(axis=1)
     wrong = np.flatnonzero(predicted != labels)
     shown = wrong[np.argsort(-probs[wrong, predicted[wrong]])][:n]  # most confident first
     captions = [
-        f"said {predicted[i]} {100 * probs[i, predicted[i]]:.0f}%\n"
-        f"true {labels[i]} {100 * probs[i, labels[i]]:.0f}%"
+        f"said {names[predicted[i]]} {100 * probs[i, predicted[i]]:.0f}%\n"
+        f"true {names[labels[i]]} {100 * probs[i, labels[i]]:.0f}%"
         for i in shown
     ]
     title = f"The {len(shown)} most confident mistakes (of {len(wrong)}), with probabilities"
@@ -329,7 +339,7 @@ def plot_calibration(probs, labels, threshold: float, path: Path):
     return fig
 
 
-def plot_mistake_heat_maps(network, images, labels, probs, path: Path, n=8):
+def plot_mistake_heat_maps(network, images, labels, probs, path: Path, names=nn.DIGIT_NAMES, n=8):
     """The most confident mistakes, each over the pixels that pushed towards its wrong answer."""
     import matplotlib.pyplot as plt
 
@@ -342,7 +352,8 @@ def plot_mistake_heat_maps(network, images, labels, probs, path: Path, n=8):
         saliency = input_gradient(network, images[i : i + 1].astype(network.dtype), predicted[i])
         limit = max(np.abs(saliency).max(), 1e-12)
         axes[0, column].imshow(images[i].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
-        axes[0, column].set_title(f"said {predicted[i]}, true {labels[i]}", fontsize=8, color="red")
+        title = f"said {names[predicted[i]]}\ntrue {names[labels[i]]}"
+        axes[0, column].set_title(title, fontsize=8, color="red")
         axes[1, column].imshow(saliency.reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
         axes[1, column].contour(images[i].reshape(28, 28), [0.5], colors="k", linewidths=0.6)
     for ax in axes.flat:
@@ -357,11 +368,24 @@ def plot_mistake_heat_maps(network, images, labels, probs, path: Path, n=8):
 # --- Commands ----------------------------------------------------------------------------
 
 
+def require_digit_classes(network: nn.NeuralNetwork, path: Path, what: str) -> None:
+    """Own photos and drawings are made to look like MNIST digits: a model trained on other
+    classes (Fashion-MNIST, a names file) cannot read them, so refuse it in one line."""
+    data = network.record.get("data") if isinstance(network.record, dict) else None
+    names = data.get("classes", nn.DIGIT_NAMES) if isinstance(data, dict) else nn.DIGIT_NAMES
+    if names != nn.DIGIT_NAMES:
+        raise nn.InputError(
+            f"{path} classifies {', '.join(names[:3])}, ... (not the digits 0-9); {what} "
+            "prepares images of handwritten digits only: use a model trained on digits"
+        )
+
+
 def predict_command(args: argparse.Namespace) -> int:
     """One line per image: the digit and its probability, or "not sure" with the best guess,
     or "no digit", and the two runners-up. An unreadable file is reported and skipped, the
     others still predicted; the exit status says whether any failed."""
     network = load_digit_model(args.model)
+    require_digit_classes(network, args.model, "predict")
     threshold, failed = threshold_of(network), 0
     for path in args.images:
         try:
@@ -447,12 +471,14 @@ def report_command(args: argparse.Namespace) -> int:
     try:
         config = nn.TrainConfig(**record["settings"])
         history, metrics, data = record["history"], record["metrics"], record["data"]
+        names = data.get("classes", nn.DIGIT_NAMES)  # records before issue #15: digits
         source = nn.PROJECT_ROOT / data["path"]  # relative to the project, or absolute
         print(
             f"Model: {nn.display_path(args.model)}, trained {record['created']} with: "
             f"{' '.join(record['command'])}"
         )
         print(f"Data: {data['path']} (sha256 {data['sha256'][:16]}...), {data['rows']:,} rows")
+        print(f"Classes: {', '.join(names)}")
         print(f"Training: {len(history)} epochs in {metrics['seconds']:.1f}s")
     except (KeyError, TypeError, ValueError) as error:
         raise nn.InputError(
@@ -464,9 +490,10 @@ def report_command(args: argparse.Namespace) -> int:
             f"warning: {data['path']} has changed since training; the figures use it as it is now",
             file=sys.stderr,
         )
-    X, y, what = split["X_val"], split["y_val"], "validation digits"
+    noun = "digits" if names == nn.DIGIT_NAMES else "images"
+    X, y, what = split["X_val"], split["y_val"], f"validation {noun}"
     if X is None:
-        X, y, what = split["X_train"], split["y_train"], "training digits (no validation split)"
+        X, y, what = split["X_train"], split["y_train"], f"training {noun} (no validation split)"
     print("Settings: " + ", ".join(f"{k}={v}" for k, v in record["settings"].items()))
     probs = network.predict_proba(X)
     predicted = probs.argmax(axis=1)
@@ -475,17 +502,22 @@ def report_command(args: argparse.Namespace) -> int:
         f"Accuracy on {len(y):,} {what}: {accuracy:.2f}% "
         f"(at training time: {100 * metrics['accuracy']:.2f}%)"
     )
-    print(classification_report(y, predicted, digits=4, zero_division=0))
+    if "test_accuracy" in metrics:
+        print(f"Test accuracy at training time: {100 * metrics['test_accuracy']:.2f}%")
+    report = classification_report(
+        y, predicted, labels=range(nn.N_CLASSES), target_names=names, digits=4, zero_division=0
+    )
+    print(report)
     folder = args.figures_dir
     what = what.split(" (")[0]
-    nn.plot_predictions(X, y, predicted[:32], folder / "predictions.png", what)
+    nn.plot_predictions(X, y, predicted[:32], folder / "predictions.png", what.split()[0], names)
     nn.plot_training_curves(history, folder / "training_curves.png")
-    plot_confusion_matrix(y, predicted, folder / "confusion_matrix.png", what)
-    plot_confident_mistakes(X, y, probs, folder / "confident_mistakes.png")
+    plot_confusion_matrix(y, predicted, folder / "confusion_matrix.png", what, names)
+    plot_confident_mistakes(X, y, probs, folder / "confident_mistakes.png", names=names)
     plot_first_layer_weights(network, folder / "first_layer_weights.png")
     threshold = threshold_of(network)
     plot_calibration(probs, y, threshold, folder / "calibration.png")
-    plot_mistake_heat_maps(network, X, y, probs, folder / "mistake_heat_maps.png")
+    plot_mistake_heat_maps(network, X, y, probs, folder / "mistake_heat_maps.png", names)
     answered = probs.max(axis=1) >= threshold
     print(
         f"Not sure below {threshold:.4f}: answers {100 * answered.mean():.1f}% of the {what}, "
@@ -920,6 +952,7 @@ def serve(
 
 def draw_command(args: argparse.Namespace) -> int:
     network = load_digit_model(args.model)
+    require_digit_classes(network, args.model, "the drawing page")
     threshold = threshold_of(network) if args.threshold is None else args.threshold
     try:
         return serve(network, threshold, args.host, args.port, browser=not args.no_browser)
