@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -259,6 +260,9 @@ class NeuralNetwork:
             raise InputError(f"{path} is not a model saved by NN_Numpy.py (not an .npz archive)")
         try:
             with np.load(path, allow_pickle=False) as data:
+                bytes_of = {i.filename[:-4]: i.file_size for i in data.zip.infolist()}
+                if bytes_of.get("layer_sizes", 0) > 10_000 or bytes_of.get("record", 0) > 10**7:
+                    raise InputError("its layer_sizes or record is far larger than a model's")
                 sizes = data["layer_sizes"]
                 if sizes.dtype.kind not in "iu" or sizes.ndim != 1 or len(sizes) < 2:
                     raise InputError(f"layer_sizes is {sizes.dtype} {sizes.shape}")
@@ -267,9 +271,13 @@ class NeuralNetwork:
                     raise InputError(f"expected {names} and record, found {data.files}")
                 network = cls(sizes, dtype=dtype)  # checks the sizes and the parameter count
                 for name, param in zip(names, network.parameters()):
+                    if bytes_of[name] > 1024 + 8 * param.size:  # read none of a bloated array
+                        raise InputError(f"{name} is larger than its {param.shape} floats")
                     array = data[name]
                     if array.shape != param.shape or array.dtype.kind != "f":
-                        raise InputError(f"{name} is {array.dtype} {array.shape}, not floats")
+                        raise InputError(
+                            f"{name} is {array.dtype} {array.shape}, not {param.shape} floats"
+                        )
                     with np.errstate(over="ignore"):
                         param[...] = array  # cast to float32, where 1e300 becomes inf
                     if not np.isfinite(param).all():
@@ -453,9 +461,12 @@ def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=pr
                 losses.append(loss)
         train_loss = float(np.mean(losses))
         if not np.isfinite(train_loss):
+            name, value = "learning_rate", config.learning_rate
+            if config.weight_decay > 0.01 <= value * config.weight_decay:  # a decay that overshoots
+                name, value = "weight_decay", config.weight_decay
             raise TrainingDiverged(
                 f"the training loss became {train_loss} in epoch {epoch}; try a smaller "
-                f"learning rate (--learning-rate {config.learning_rate / 10:g})"
+                f"{name.replace('_', ' ')} (--{name.replace('_', '-')} {value / 10:g})"
             )
         record = {"epoch": epoch, "loss": train_loss, "learning_rate": learning_rate}
         line = f"Epoch {epoch}/{config.epochs}, Loss: {train_loss:.4f}"
@@ -495,35 +506,34 @@ def find_data_file(name: str, data_dir: str | Path | None = None) -> Path:
     )
 
 
-def read_digits_csv(path, labelled=True) -> tuple[np.ndarray, np.ndarray | None]:
+def read_digits_csv(path, labelled=True, columns=None) -> tuple[np.ndarray, np.ndarray | None]:
     """Parse and check a Digit Recognizer CSV: pixels (N, 784) uint8, labels (N,) or None.
     Any problem raises InputError naming the file, the line and the column."""
     import pandas as pd
 
-    path, columns = Path(path), (["label"] if labelled else []) + PIXEL_COLUMNS
+    from data_files import BoundedFile, csv_problem  # file checks and diagnosis, next door
+
+    path, columns = Path(path), columns or (["label"] if labelled else []) + PIXEL_COLUMNS
     # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name;
     # blank lines are kept, so that row k of the frame is line k + 2 of the file.
     read = dict(encoding="utf-8-sig", index_col=False, skip_blank_lines=False)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), BoundedFile(path) as f1, BoundedFile(path) as f2:
             warnings.simplefilter("error")  # pandas' warnings (extra fields, lossy casts) too
             # The header first: a wrong file is refused before all of it is parsed. Then uint8:
             # pandas refuses any value that is not a whole number 0-255, or is missing.
-            valid = list(pd.read_csv(path, nrows=0, **read).columns) == columns
-            values = pd.read_csv(path, dtype=np.uint8, **read).to_numpy() if valid else None
+            valid = list(pd.read_csv(f1, nrows=0, **read).columns) == columns
+            values = pd.read_csv(f2, dtype=np.uint8, **read).to_numpy() if valid else None
         valid = valid and len(values) > 0 and (not labelled or values[:, 0].max() < N_CLASSES)
+    except InputError:
+        raise
     except (ValueError, Warning, OSError, EOFError):
         valid = False
-    if not valid:  # find out what is wrong and where: slow, so only on error, and next door
-        from data_files import csv_problem
-
+    if not valid:  # find out what is wrong and where: slow, so only on error
         raise InputError(csv_problem(path, columns, read))
-    pixels, labels = (
-        values[:, len(columns) - N_PIXELS :],
-        values[:, 0] if labelled else None,
-    )  # (N, 784)
+    pixels, labels = values[:, -N_PIXELS:], values[:, 0].astype(np.int64) if labelled else None
     # pandas hands over columns (Fortran order); rows must be contiguous for fast batch gathers
-    return np.ascontiguousarray(pixels), None if labels is None else labels.astype(np.int64)
+    return np.ascontiguousarray(pixels), labels  # (N, 784), (N,)
 
 
 def normalize(pixels: np.ndarray) -> np.ndarray:
@@ -548,13 +558,19 @@ def load_split(data_dir: Path | None, config: TrainConfig) -> dict:
     except InputError:  # no train.csv: MNIST's IDX files or Fashion-MNIST CSVs? Read next door.
         from data_files import read_folder
 
-        data, pixels, labels = read_folder(data_dir or KAGGLE_DATA_DIR, InputError, normalize)
+        data, pixels, labels = read_folder(
+            data_dir or KAGGLE_DATA_DIR, InputError, normalize, read_digits_csv
+        )
     else:
         pixels, labels = read_digits_csv(source)
         with open(source, "rb") as f:
             data = {"source": source, "sha256": hashlib.file_digest(f, "sha256").hexdigest()}
     data["path"] = display_path(data["source"])
     data["rows"], pixels, labels = len(labels), pixels[: config.limit], labels[: config.limit]
+    if len(np.unique(labels)) < 2:
+        raise InputError(f"{data['path']}: every row has the same label; nothing to tell apart")
+    if pixels.max() <= 1:
+        raise InputError(f"{data['path']}: every pixel is 0 or 1 (binarised?); expected 0-255")
     if config.train_on_all:
         return data | dict(X_train=normalize(pixels), y_train=labels, X_val=None, y_val=None)
     split = dict(test_size=config.val_fraction, stratify=labels, random_state=config.seed)
@@ -570,25 +586,52 @@ def load_split(data_dir: Path | None, config: TrainConfig) -> dict:
     return data
 
 
+def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
+    """Before any work, refuse an output that the run also reads, that is named twice, or that
+    exists and is not a regular file (a folder, device, pipe, socket). Links count as targets."""
+    read, targets = {p.resolve() for p in inputs}, [Path(p).resolve() for p in outputs]
+    for path, target in zip(outputs, targets):
+        if target in read:
+            raise InputError(f"{path} is also read by this run; write the output elsewhere")
+        if targets.count(target) > 1:
+            raise InputError(f"{path} is named for two outputs; give each its own file")
+        if target.exists() and not target.is_file():
+            raise InputError(f"{path} exists and is not a regular file; choose a file name")
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path) -> Iterator:
     """Write to a temporary file next to `path`, renamed over it only if writing succeeded:
-    a crash mid-write leaves the old file untouched, never a half-written one."""
-    path = Path(path)
+    a crash mid-write leaves the old file untouched, never a half-written one. A link is
+    written through to its target; a killed run's temporary file is removed next time."""
+    path = Path(path).resolve()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise InputError(f"cannot write {path}: {error.strerror}; choose another place") from None
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes files private (0600); a model or figure is shared
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):  # .name.PID.xyz.tmp
+            try:
+                os.kill(int(stale.name[len(path.name) + 2 :].split(".")[0]), 0)  # still running?
+            except ProcessLookupError:
+                stale.unlink(missing_ok=True)
+            except (ValueError, OSError):
+                pass  # not one of ours, or another user's run
+        fd, tmp = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+        )
+        umask = os.umask(0o022)
+        os.umask(umask)  # an existing file keeps its mode; a new one gets the usual mode
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
+    except BaseException as error:
+        if "tmp" in locals():
+            os.unlink(tmp)
+        if isinstance(error, OSError):  # no space, no permission...: say which file
+            raise InputError(
+                f"cannot write {path}: {error.strerror or error}; choose another place"
+            ) from None
         raise
 
 
@@ -707,6 +750,13 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
     """Load and split the data, train, evaluate, save the model with its record, plot."""
     from importlib.metadata import version
 
+    folders = [args.data_dir] if args.data_dir else [KAGGLE_DATA_DIR, BUNDLED_DATA_DIR]
+    figures = [] if args.no_plots else [args.figures_dir / "predictions.png"]
+    outputs = [args.model, *figures, *(f.with_name("training_curves.png") for f in figures)]
+    data_files = [p for d in folders if d.is_dir() for p in d.iterdir() if ".csv" in p.name]
+    check_outputs(
+        outputs, data_files + [p for d in folders if d.is_dir() for p in d.glob("*ubyte*")]
+    )
     data = load_split(args.data_dir, config)
     X_train, y_train, X_val, y_val = (data[k] for k in ("X_train", "y_train", "X_val", "y_val"))
     origin = "bundled MNIST copy" if data["source"].parent == BUNDLED_DATA_DIR else "your file"
@@ -780,8 +830,8 @@ def report_errors(command: Callable[[], int]) -> int:
         signal.signal(signal.SIGTERM, interrupt)
     try:
         return command()
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except InputError as error:  # one line, whatever a file name holds
+        print(f"error: {error}".replace("\n", "\\n"), file=sys.stderr)
     except OSError as error:  # e.g. a disk that fills up; nothing half-written is left behind
         print(f"error: {error.strerror or error} ({error.filename})", file=sys.stderr)
     except KeyboardInterrupt:

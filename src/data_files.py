@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import re
 import struct
@@ -28,9 +29,17 @@ import numpy as np
 
 DIGIT_NAMES = [str(digit) for digit in range(10)]
 FASHION_NAMES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 MAX_NAME_LENGTH = 30  # a name is a caption in the figures
 
 
@@ -68,13 +77,14 @@ FASHION_COLUMNS = ["label"] + [f"pixel{k}" for k in range(1, 785)]  # pixel1..pi
 
 
 def read_folder(
-    folder: Path, error=ValueError, normalize=None
+    folder: Path, error=ValueError, normalize=None, read_csv=None
 ) -> tuple[dict, np.ndarray, np.ndarray]:
     """The labelled rows of a folder of IDX files or of Kaggle's Fashion-MNIST CSVs: (data,
     pixels (N, 784) uint8, labels (N,) int64). data holds "source" (the training file to name),
     "sha256" (of the training files), "shown" (what was read, and how many rows), "classes"
     (10 names) and, when the folder holds a labelled test set, "X_test" (normalize(pixels))
-    and "y_test"."""
+    and "y_test". Fashion-MNIST's CSVs are read by read_csv (NN_Numpy.read_digits_csv) with
+    their own header."""
     folder = Path(folder)
     if not folder.is_dir():
         raise error(f"{folder}: no such folder")
@@ -94,8 +104,8 @@ def read_folder(
     elif csv := find_file(folder, "fashion-mnist_train.csv"):
         fashion, test = True, find_file(folder, "fashion-mnist_test.csv")
         data, shown = {"source": csv, "sha256": sha256(csv)}, f"{csv} (Kaggle's Fashion-MNIST CSV)"
-        pixels, labels = read_fashion_csv(csv, error)
-        test = read_fashion_csv(test, error) if test else None
+        pixels, labels = read_csv(csv, columns=FASHION_COLUMNS)
+        test = read_csv(test, columns=FASHION_COLUMNS) if test else None
     else:
         raise error(
             f"no training data found in {folder}: looked for Kaggle's train.csv[.gz], MNIST's "
@@ -219,24 +229,42 @@ def read_at_most(f, size: int, chunk_size: int = 1 << 20) -> bytearray:
     return data
 
 
-def read_fashion_csv(path: Path, error=ValueError) -> tuple[np.ndarray, np.ndarray]:
-    """Kaggle's Fashion-MNIST CSV (label,pixel1,...,pixel784; its test file is labelled too),
-    checked as NN_Numpy.read_digits_csv checks a digit CSV: one fast parse, and on failure
-    csv_problem() says what is wrong and where."""
-    import pandas as pd
+MAX_CSV_BYTES = 2**29  # 512 MiB of text, 7x Kaggle's train.csv
 
-    read = dict(encoding="utf-8-sig", index_col=False, skip_blank_lines=False)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            valid = list(pd.read_csv(path, nrows=0, **read).columns) == FASHION_COLUMNS
-            values = pd.read_csv(path, dtype=np.uint8, **read).to_numpy() if valid else None
-        valid = valid and len(values) > 0 and values[:, 0].max() < 10
-    except (ValueError, Warning, OSError, EOFError):
-        valid = False
-    if not valid:
-        raise error(csv_problem(path, FASHION_COLUMNS, read))
-    return np.ascontiguousarray(values[:, 1:]), values[:, 0].astype(np.int64)
+
+class BoundedFile(io.BufferedReader):
+    """A CSV file's bytes, gunzipped if it ends in .gz, as pandas reads them; reading more
+    than MAX_CSV_BYTES raises ValueError: a small .gz cannot expand without bound."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(BoundedRaw(Path(path)))
+
+
+class BoundedRaw(io.RawIOBase):
+    def __init__(self, path: Path) -> None:
+        self.path, self.left = path, MAX_CSV_BYTES
+        self.file = (gzip.open if path.suffix == ".gz" else open)(path, "rb")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.file.readinto(buffer)
+        self.left -= count
+        if self.left < 0:
+            raise TooLarge(
+                f"{self.path}: over {MAX_CSV_BYTES >> 20} MB of text, more than a "
+                "CSV of 28x28 images holds; is it the right file?"
+            )
+        return count
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+class TooLarge(ValueError):
+    """A file that holds far more than it should (see BoundedFile)."""
 
 
 def csv_problem(path: Path, columns: list[str], read: dict) -> str:
@@ -250,10 +278,14 @@ def csv_problem(path: Path, columns: list[str], read: dict) -> str:
         with warnings.catch_warnings():
             # pandas only *warns* when the first data row has more fields than the header
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            header = list(pd.read_csv(path, nrows=0, **read).columns)
+            with BoundedFile(path) as f:
+                header = list(pd.read_csv(f, nrows=0, **read).columns)
             if header != columns:
                 return header_problem(path, header, columns)
-            text = pd.read_csv(path, dtype=str, keep_default_na=False, **read).fillna("")
+            with BoundedFile(path) as f:
+                text = pd.read_csv(f, dtype=str, keep_default_na=False, **read).fillna("")
+    except TooLarge as error:
+        return str(error)
     except pd.errors.EmptyDataError:
         return f"{path} is empty; expected a header {columns[0]},..."
     except pd.errors.ParserWarning:

@@ -387,7 +387,14 @@ def predict_command(args: argparse.Namespace) -> int:
     network = load_digit_model(args.model)
     require_digit_classes(network, args.model, "predict")
     threshold, failed = threshold_of(network), 0
-    for path in args.images:
+    stems = [f"{p.stem}-{hashlib.sha256(str(p).encode()).hexdigest()[:8]}" for p in args.images]
+    outputs = []  # every file this run may write, checked before any work
+    if args.save_preprocessed:
+        outputs += [args.save_preprocessed / f"{stem}.28x28.png" for stem in stems]
+    if args.explain:
+        outputs += [args.explain / f"{stem}.why.png" for stem in stems]
+    nn.check_outputs(outputs, [args.model, *args.images])
+    for path, stem in zip(args.images, stems):
         try:
             image = preprocess_image(path)
         except nn.InputError as error:
@@ -404,7 +411,6 @@ def predict_command(args: argparse.Namespace) -> int:
         others = ", ".join(f"{d} ({100 * probs[d]:.1f}%)" for d in runners_up)
         confidence = f" ({100 * probs[first]:.1f}%)" if answer == str(first) else ""
         print(f"{shown}: {answer}{confidence}  runner-up: {others}")
-        stem = f"{path.stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
         if args.save_preprocessed:
             save_preprocessed(image, args.save_preprocessed / f"{stem}.28x28.png")
         if args.explain:
@@ -446,6 +452,7 @@ def submit_command(args: argparse.Namespace) -> int:
     test_file = args.test if args.test is not None else nn.find_data_file("test")
     if not test_file.is_file():
         raise nn.InputError(f"{test_file}: no such file; pass Kaggle's test.csv with --test")
+    nn.check_outputs([args.out], [args.model, test_file])
     pixels, _ = nn.read_digits_csv(test_file, labelled=False)
     labels = network.predict(nn.normalize(pixels))
     ids = np.arange(1, len(labels) + 1)
@@ -484,6 +491,17 @@ def report_command(args: argparse.Namespace) -> int:
         raise nn.InputError(
             f"{args.model} has no usable run record ({error!r}); retrain it: python src/NN_Numpy.py"
         ) from None
+    names_out = [
+        "predictions",
+        "training_curves",
+        "confusion_matrix",
+        "confident_mistakes",
+        "first_layer_weights",
+        "calibration",
+        "mistake_heat_maps",
+    ]
+    figures = {name: args.figures_dir / f"{name}.png" for name in names_out}
+    nn.check_outputs(list(figures.values()), [args.model, source])
     split = nn.load_split(source.parent, config)
     if split["sha256"] != data["sha256"]:
         print(
@@ -508,25 +526,23 @@ def report_command(args: argparse.Namespace) -> int:
         y, predicted, labels=range(nn.N_CLASSES), target_names=names, digits=4, zero_division=0
     )
     print(report)
-    folder = args.figures_dir
     what = what.split(" (")[0]
-    nn.plot_predictions(X, y, predicted[:32], folder / "predictions.png", what.split()[0], names)
-    nn.plot_training_curves(history, folder / "training_curves.png")
-    plot_confusion_matrix(y, predicted, folder / "confusion_matrix.png", what, names)
-    plot_confident_mistakes(X, y, probs, folder / "confident_mistakes.png", names=names)
-    plot_first_layer_weights(network, folder / "first_layer_weights.png")
+    nn.plot_predictions(X, y, predicted[:32], figures["predictions"], what.split()[0], names)
+    nn.plot_training_curves(history, figures["training_curves"])
+    plot_confusion_matrix(y, predicted, figures["confusion_matrix"], what, names)
+    plot_confident_mistakes(X, y, probs, figures["confident_mistakes"], names=names)
+    plot_first_layer_weights(network, figures["first_layer_weights"])
     threshold = threshold_of(network)
-    plot_calibration(probs, y, threshold, folder / "calibration.png")
-    plot_mistake_heat_maps(network, X, y, probs, folder / "mistake_heat_maps.png", names)
+    plot_calibration(probs, y, threshold, figures["calibration"])
+    plot_mistake_heat_maps(network, X, y, probs, figures["mistake_heat_maps"], names)
     answered = probs.max(axis=1) >= threshold
     print(
         f"Not sure below {threshold:.4f}: answers {100 * answered.mean():.1f}% of the {what}, "
         f"{100 * (predicted == y)[answered].mean():.2f}% of them right"
     )
     print(
-        f"Figures saved to {nn.display_path(folder)}/: predictions.png, training_curves.png, "
-        "confusion_matrix.png, confident_mistakes.png, first_layer_weights.png, "
-        "calibration.png, mistake_heat_maps.png"
+        f"Figures saved to {nn.display_path(args.figures_dir)}/: "
+        + ", ".join(f"{name}.png" for name in figures)
     )
     nn.show_figures_if_possible()
     return 0

@@ -100,7 +100,7 @@ def test_save_and_load_round_trip(tmp_path, small_split):
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no temporary file left behind
 
 
-def model_file(path, **arrays):
+def model_file(path, compress=False, **arrays):
     """An .npz with a valid 784-10 model's arrays, some replaced or removed (None)."""
     valid = {
         "layer_sizes": np.array([784, 10]),
@@ -108,7 +108,8 @@ def model_file(path, **arrays):
         "weights_0": np.zeros((784, 10), np.float32),
         "bias_0": np.zeros(10, np.float32),
     }
-    np.savez(path, **{k: v for k, v in {**valid, **arrays}.items() if v is not None})
+    save = np.savez_compressed if compress else np.savez
+    save(path, **{k: v for k, v in {**valid, **arrays}.items() if v is not None})
     return path
 
 
@@ -130,8 +131,14 @@ def test_load_refuses_bad_model_files(tmp_path):
         ): r"is not a model saved by NN_Numpy.py \(Object arrays cannot be loaded when "
         r"allow_pickle=False\)",
         model_file(
-            tmp_path / "mismatched.npz", weights_0=np.zeros((784, 11))
-        ): r"is not a valid model file: weights_0 is float64 \(784, 11\), not floats",
+            tmp_path / "mismatched.npz", weights_0=np.zeros((784, 11), np.float32)
+        ): r"is not a valid model file: weights_0 is float32 \(784, 11\), not \(784, 10\) floats",
+        model_file(  # 200 MB of zeros, deflated to 200 kB: refused before it is read
+            tmp_path / "bloated.npz", weights_0=np.zeros((784, 32_000)), compress=True
+        ): r"is not a valid model file: weights_0 is larger than its \(784, 10\) floats",
+        model_file(
+            tmp_path / "bloated_record.npz", record=np.array("x" * 20_000_000), compress=True
+        ): "is not a valid model file: its layer_sizes or record is far larger than a model's",
         model_file(
             tmp_path / "incomplete.npz", bias_0=None
         ): r"is not a valid model file: expected \['weights_0', 'bias_0'\] and record, found",
@@ -142,7 +149,7 @@ def test_load_refuses_bad_model_files(tmp_path):
         "is not a valid model file: weights_0 holds NaN or infinite values",
         model_file(
             tmp_path / "ints.npz", weights_0=np.zeros((784, 10), np.int64)
-        ): r"is not a valid model file: weights_0 is int64 \(784, 10\), not floats",
+        ): r"is not a valid model file: weights_0 is int64 \(784, 10\), not \(784, 10\) floats",
         model_file(
             tmp_path / "extra.npz", payload=np.zeros(10)
         ): "is not a valid model file: expected .* and record, found",
@@ -183,7 +190,9 @@ def test_a_failed_save_keeps_the_old_model(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(np, "savez", crash)  # fails after the temporary file was opened
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(
+        nn.InputError, match=r"^cannot write .*model.npz: disk full; choose another place$"
+    ):
         nn.NeuralNetwork(seed=2).save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
