@@ -497,6 +497,8 @@ def find_data_file(name: str, data_dir: str | Path | None = None) -> Path:
     folders = [Path(data_dir)] if data_dir is not None else [KAGGLE_DATA_DIR, BUNDLED_DATA_DIR]
     for folder in folders:
         for candidate in (folder / f"{name}.csv", folder / f"{name}.csv.gz"):
+            if candidate.exists() and not candidate.is_file():  # a pipe would block forever
+                raise InputError(f"{candidate} is not a regular file (a folder, pipe or device)")
             if candidate.is_file():
                 return candidate
     looked = ", ".join(str(f / f"{name}.csv[.gz]") for f in folders)
@@ -514,9 +516,8 @@ def read_digits_csv(path, labelled=True, columns=None) -> tuple[np.ndarray, np.n
     from data_files import BoundedFile, csv_problem  # file checks and diagnosis, next door
 
     path, columns = Path(path), columns or (["label"] if labelled else []) + PIXEL_COLUMNS
-    # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name;
-    # blank lines are kept, so that row k of the frame is line k + 2 of the file.
-    read = dict(encoding="utf-8-sig", index_col=False, skip_blank_lines=False)
+    # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name
+    read = dict(encoding="utf-8-sig", index_col=False)
     try:
         with warnings.catch_warnings(), BoundedFile(path) as f1, BoundedFile(path) as f2:
             warnings.simplefilter("error")  # pandas' warnings (extra fields, lossy casts) too
@@ -553,15 +554,12 @@ def load_split(data_dir: Path | None, config: TrainConfig) -> dict:
     "X_train", "y_train", "X_val", "y_val"}, and more from data_files.read_folder (see there)."""
     from sklearn.model_selection import train_test_split
 
-    try:
-        source = find_data_file("train", data_dir)
-    except InputError:  # no train.csv: MNIST's IDX files or Fashion-MNIST CSVs? Read next door.
-        from data_files import read_folder
+    if data_dir and not list(Path(data_dir).glob("train.csv*")):  # IDX files, or Fashion's CSVs?
+        from data_files import read_folder  # read next door
 
-        data, pixels, labels = read_folder(
-            data_dir or KAGGLE_DATA_DIR, InputError, normalize, read_digits_csv
-        )
+        data, pixels, labels = read_folder(data_dir, InputError, normalize, read_digits_csv)
     else:
+        source = find_data_file("train", data_dir)
         pixels, labels = read_digits_csv(source)
         with open(source, "rb") as f:
             data = {"source": source, "sha256": hashlib.file_digest(f, "sha256").hexdigest()}
@@ -590,12 +588,12 @@ def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
     """Before any work, refuse an output that the run also reads, that is named twice, or that
     exists and is not a regular file (a folder, device, pipe, socket). Links count as targets."""
     read, targets = {p.resolve() for p in inputs}, [Path(p).resolve() for p in outputs]
-    for path, target in zip(outputs, targets):
+    for path, target in zip(outputs, targets):  # exists(), is_file(): what the links point to
         if target in read:
             raise InputError(f"{path} is also read by this run; write the output elsewhere")
         if targets.count(target) > 1:
             raise InputError(f"{path} is named for two outputs; give each its own file")
-        if target.exists() and not target.is_file():
+        if Path(path).exists() and not Path(path).is_file():  # /proc/self/fd/1 is a pipe, say
             raise InputError(f"{path} exists and is not a regular file; choose a file name")
 
 

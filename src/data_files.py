@@ -13,6 +13,7 @@ raises the exception class it is handed (NN_Numpy's InputError: one line, exit s
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io
@@ -229,7 +230,7 @@ def read_at_most(f, size: int, chunk_size: int = 1 << 20) -> bytearray:
     return data
 
 
-MAX_CSV_BYTES = 2**29  # 512 MiB of text, 7x Kaggle's train.csv
+MAX_CSV_BYTES = 2**28  # 256 MiB of text: 3.5x Kaggle's train.csv, 2x all of MNIST as CSV
 
 
 class BoundedFile(io.BufferedReader):
@@ -243,6 +244,10 @@ class BoundedFile(io.BufferedReader):
 class BoundedRaw(io.RawIOBase):
     def __init__(self, path: Path) -> None:
         self.path, self.left = path, MAX_CSV_BYTES
+        if not path.is_file():  # a pipe or device would block or never end
+            raise OSError("not a regular file (a folder, pipe or device)")
+        if path.suffix != ".gz" and path.stat().st_size > MAX_CSV_BYTES:
+            self.too_large()
         self.file = (gzip.open if path.suffix == ".gz" else open)(path, "rb")
 
     def readable(self) -> bool:
@@ -252,14 +257,18 @@ class BoundedRaw(io.RawIOBase):
         count = self.file.readinto(buffer)
         self.left -= count
         if self.left < 0:
-            raise TooLarge(
-                f"{self.path}: over {MAX_CSV_BYTES >> 20} MB of text, more than a "
-                "CSV of 28x28 images holds; is it the right file?"
-            )
+            self.too_large()
         return count
 
+    def too_large(self):
+        raise TooLarge(
+            f"{self.path}: over {MAX_CSV_BYTES >> 20} MB of text, more than a CSV of "
+            "28x28 images holds; is it the right file?"
+        )
+
     def close(self) -> None:
-        self.file.close()
+        if hasattr(self, "file"):
+            self.file.close()
         super().close()
 
 
@@ -274,6 +283,15 @@ def csv_problem(path: Path, columns: list[str], read: dict) -> str:
     """
     import pandas as pd
 
+    if path.suffix == ".gz":  # a damaged gzip is said as such, not as a field-count error
+        try:
+            with BoundedFile(path) as f:
+                while f.read(1 << 24):
+                    pass
+        except TooLarge as error:
+            return str(error)
+        except (OSError, EOFError, zlib.error) as error:
+            return f"{path} is a damaged gzip file ({error}); download or compress it again"
     try:
         with warnings.catch_warnings():
             # pandas only *warns* when the first data row has more fields than the header
@@ -292,8 +310,9 @@ def csv_problem(path: Path, columns: list[str], read: dict) -> str:
         return f"{path}, line 2: more fields than the header's columns"
     except pd.errors.ParserError as error:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-        if found:
-            return f"{path}, line {found[2]}: expected {found[1]} fields, found {found[3]}"
+        if found:  # pandas counts rows; the message gives the line an editor shows
+            line = file_line(path, int(found[2]) - 1)
+            return f"{path}, line {line}: expected {found[1]} fields, found {found[3]}"
         return f"{path} could not be parsed as CSV: {error}"
     except (OSError, UnicodeDecodeError, EOFError) as error:  # a corrupt gzip, not UTF-8 text
         return f"{path} could not be read as CSV: {error}"
@@ -325,7 +344,7 @@ def header_problem(path: Path, found: list[str], expected: list[str]) -> str:
 
 def first_bad_value(path: Path, text, columns: list[str]) -> str:
     """The first cell, row by row, that is not a whole number in range (labels 0-9, pixels
-    0-255), from the file read as text: row k of `text` is line k + 2 of the file."""
+    0-255), from the file read as text: row k of `text` is CSV row k + 1 (see file_line)."""
     import pandas as pd
 
     values = text.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)  # (N, 785)
@@ -337,7 +356,7 @@ def first_bad_value(path: Path, text, columns: list[str]) -> str:
     row, col = np.argwhere(bad)[0]  # argwhere walks row by row: the first bad cell in the file
     cell, value = text.iat[row, col], values[row, col]
     if cell == "":
-        problem = "missing value (an empty field, a blank line, or a row with too few fields)"
+        problem = "missing value (an empty field, or a row with too few fields)"
     elif np.isnan(value):
         problem = f"{cell!r} is not a number"
     elif columns[col] == "label":
@@ -346,4 +365,16 @@ def first_bad_value(path: Path, text, columns: list[str]) -> str:
         problem = f"pixel value {cell} is not an integer 0-255"
         if 0 < value < 1:
             problem += " (already normalised? the CSV should hold the raw 0-255 values)"
-    return f"{path}, line {row + 2}, column {columns[col]!r}: {problem}"
+    return f"{path}, line {file_line(path, row + 1)}, column {columns[col]!r}: {problem}"
+
+
+def file_line(path: Path, row: int) -> int:
+    """The line of the file (1-based) on which CSV row `row` (0: the header; blank lines are
+    no rows) ends, counting Windows line ends and newlines inside quotes as an editor does."""
+    with io.TextIOWrapper(BoundedFile(path), encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text)
+        # pandas skips blank lines (spaces only, too); the file still has them
+        rows = (r for r in reader if r and (len(r) > 1 or r[0].strip()))
+        for _ in zip(range(row + 1), rows):
+            pass
+        return reader.line_num

@@ -397,8 +397,8 @@ def predict_command(args: argparse.Namespace) -> int:
     for path, stem in zip(args.images, stems):
         try:
             image = preprocess_image(path)
-        except nn.InputError as error:
-            print(f"error: {error}", file=sys.stderr)
+        except nn.InputError as error:  # one line, whatever the file's name holds
+            print(f"error: {error}".replace("\n", "\\n"), file=sys.stderr)
             failed += 1
             continue
         shown = repr(str(path))[1:-1]  # a newline in a file name cannot forge an output line

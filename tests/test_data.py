@@ -12,7 +12,7 @@ TRAIN_HEADER = ["label"] + nn.PIXEL_COLUMNS
 TEST_HEADER = nn.PIXEL_COLUMNS
 
 
-MISSING = "missing value (an empty field, a blank line, or a row with too few fields)"
+MISSING = "missing value (an empty field, or a row with too few fields)"
 
 
 def train_row(label=3, pixel=0):
