@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import hashlib
 import json
-import os
 import signal
 import sys
-import tempfile
 import time
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -513,7 +510,7 @@ def read_digits_csv(path, labelled=True, columns=None) -> tuple[np.ndarray, np.n
     Any problem raises InputError naming the file, the line and the column."""
     import pandas as pd
 
-    from data_files import BoundedFile, csv_problem  # file checks and diagnosis, next door
+    from file_io import BoundedFile, csv_problem  # file checks and diagnosis, next door
 
     path, columns = Path(path), columns or (["label"] if labelled else []) + PIXEL_COLUMNS
     # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name
@@ -551,11 +548,11 @@ def display_path(path: Path) -> str:
 
 def load_split(data_dir: Path | None, config: TrainConfig) -> dict:
     """The labelled rows normalised and split as config says: {"source", "path", "sha256", "rows",
-    "X_train", "y_train", "X_val", "y_val"}, and more from data_files.read_folder (see there)."""
+    "X_train", "y_train", "X_val", "y_val"}, and more from file_io.read_folder (see there)."""
     from sklearn.model_selection import train_test_split
 
     if data_dir and not list(Path(data_dir).glob("train.csv*")):  # IDX files, or Fashion's CSVs?
-        from data_files import read_folder  # read next door
+        from file_io import read_folder  # read next door
 
         data, pixels, labels = read_folder(data_dir, InputError, normalize, read_digits_csv)
     else:
@@ -584,53 +581,11 @@ def load_split(data_dir: Path | None, config: TrainConfig) -> dict:
     return data
 
 
-def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
-    """Before any work, refuse an output that the run also reads, that is named twice, or that
-    exists and is not a regular file (a folder, device, pipe, socket). Links count as targets."""
-    read, targets = {p.resolve() for p in inputs}, [Path(p).resolve() for p in outputs]
-    for path, target in zip(outputs, targets):  # exists(), is_file(): what the links point to
-        if target in read:
-            raise InputError(f"{path} is also read by this run; write the output elsewhere")
-        if targets.count(target) > 1:
-            raise InputError(f"{path} is named for two outputs; give each its own file")
-        if Path(path).exists() and not Path(path).is_file():  # /proc/self/fd/1 is a pipe, say
-            raise InputError(f"{path} exists and is not a regular file; choose a file name")
+def atomic_write(path: str | Path):
+    """with atomic_write(path) as f: the file at path is replaced only once f is whole."""
+    from file_io import atomic_write  # with the checks a careful writer makes; read it there
 
-
-@contextlib.contextmanager
-def atomic_write(path: str | Path) -> Iterator:
-    """Write to a temporary file next to `path`, renamed over it only if writing succeeded:
-    a crash mid-write leaves the old file untouched, never a half-written one. A link is
-    written through to its target; a killed run's temporary file is removed next time."""
-    path = Path(path).resolve()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):  # .name.PID.xyz.tmp
-            try:
-                os.kill(int(stale.name[len(path.name) + 2 :].split(".")[0]), 0)  # still running?
-            except ProcessLookupError:
-                stale.unlink(missing_ok=True)
-            except (ValueError, OSError):
-                pass  # not one of ours, or another user's run
-        fd, tmp = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
-        )
-        umask = os.umask(0o022)
-        os.umask(umask)  # an existing file keeps its mode; a new one gets the usual mode
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as error:
-        if "tmp" in locals():
-            os.unlink(tmp)
-        if isinstance(error, OSError):  # no space, no permission...: say which file
-            raise InputError(
-                f"cannot write {path}: {error.strerror or error}; choose another place"
-            ) from None
-        raise
+    return atomic_write(path, InputError)
 
 
 # --- 6. Plots -----------------------------------------------------------------------------------
@@ -751,10 +706,11 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
     folders = [args.data_dir] if args.data_dir else [KAGGLE_DATA_DIR, BUNDLED_DATA_DIR]
     figures = [] if args.no_plots else [args.figures_dir / "predictions.png"]
     outputs = [args.model, *figures, *(f.with_name("training_curves.png") for f in figures)]
-    data_files = [p for d in folders if d.is_dir() for p in d.iterdir() if ".csv" in p.name]
-    check_outputs(
-        outputs, data_files + [p for d in folders if d.is_dir() for p in d.glob("*ubyte*")]
-    )
+    inputs = [p for d in folders if d.is_dir() for p in d.iterdir() if ".csv" in p.name]
+    from file_io import check_outputs  # the one place that decides where a run may write
+
+    inputs += [p for d in folders if d.is_dir() for p in d.glob("*ubyte*")]
+    check_outputs(outputs, inputs, InputError)
     data = load_split(args.data_dir, config)
     X_train, y_train, X_val, y_val = (data[k] for k in ("X_train", "y_train", "X_val", "y_val"))
     origin = "bundled MNIST copy" if data["source"].parent == BUNDLED_DATA_DIR else "your file"
@@ -762,7 +718,7 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
     print(f"Data: {data.get('shown', shown)}")  # IDX or Fashion-MNIST files say more
     names = data.get("classes", DIGIT_NAMES)
     if args.classes:  # --classes digits | fashion | a file of 10 names, read next door
-        from data_files import class_names
+        from file_io import class_names
 
         names = class_names(args.classes, InputError)
     print("Classes: " + ", ".join(names))

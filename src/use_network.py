@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+import file_io
 import NN_Numpy as nn
 
 SUBMISSION_PATH = nn.PROJECT_ROOT / "models" / "submission.csv"
@@ -393,7 +394,7 @@ def predict_command(args: argparse.Namespace) -> int:
         outputs += [args.save_preprocessed / f"{stem}.28x28.png" for stem in stems]
     if args.explain:
         outputs += [args.explain / f"{stem}.why.png" for stem in stems]
-    nn.check_outputs(outputs, [args.model, *args.images])
+    file_io.check_outputs(outputs, [args.model, *args.images], nn.InputError)
     for path, stem in zip(args.images, stems):
         try:
             image = preprocess_image(path)
@@ -452,7 +453,7 @@ def submit_command(args: argparse.Namespace) -> int:
     test_file = args.test if args.test is not None else nn.find_data_file("test")
     if not test_file.is_file():
         raise nn.InputError(f"{test_file}: no such file; pass Kaggle's test.csv with --test")
-    nn.check_outputs([args.out], [args.model, test_file])
+    file_io.check_outputs([args.out], [args.model, test_file], nn.InputError)
     pixels, _ = nn.read_digits_csv(test_file, labelled=False)
     labels = network.predict(nn.normalize(pixels))
     ids = np.arange(1, len(labels) + 1)
@@ -501,7 +502,7 @@ def report_command(args: argparse.Namespace) -> int:
         "mistake_heat_maps",
     ]
     figures = {name: args.figures_dir / f"{name}.png" for name in names_out}
-    nn.check_outputs(list(figures.values()), [args.model, source])
+    file_io.check_outputs(list(figures.values()), [args.model, source], nn.InputError)
     split = nn.load_split(source.parent, config)
     if split["sha256"] != data["sha256"]:
         print(

@@ -66,10 +66,10 @@ def error_for(path, labelled=True):
         ),
         ([train_row(), train_row()[:-1]], f"line 3, column 'pixel783': {MISSING}"),
         ([train_row(), [4, ""] + [0] * 783], f"line 3, column 'pixel0': {MISSING}"),
-        (
+        (  # a blank line is skipped, and counted: the bad value is on the file's line 4
             [train_row(), [], train_row(pixel=300)],
-            f"line 3, column 'label': {MISSING}",
-        ),  # a blank line
+            "line 4, column 'pixel0': pixel value 300 is not an integer 0-255",
+        ),
         (
             [train_row(), train_row(pixel=1e40)],
             "line 3, column 'pixel0': pixel value 1e+40 is not an integer 0-255",
@@ -122,7 +122,8 @@ def test_empty_file_and_header_only(tmp_path):
 def test_corrupt_gzip(tmp_path):
     path = tmp_path / "train.csv.gz"
     path.write_bytes(gzip.compress(b"label,pixel0\n")[:15])
-    assert error_for(path).startswith(f"{path} could not be read as CSV: ")
+    assert error_for(path).startswith(f"{path} is a damaged gzip file (")
+    assert error_for(path).endswith("); download or compress it again")
 
 
 def test_missing_data_file_says_where_to_put_it(tmp_path):

@@ -17,7 +17,7 @@ import pytest
 from conftest import write_csv
 from PIL import Image
 
-import data_files
+import file_io
 import NN_Numpy as nn
 import use_network as un
 
@@ -303,14 +303,14 @@ def test_training_reads_the_file_itself_and_outputs_follow_the_umask(tmp_path):
     ]  # nothing cached beside it
     assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o600
     record = nn.NeuralNetwork.load(tmp_path / "m.npz").record
-    assert record["data"]["sha256"] == data_files.sha256(source)
+    assert record["data"]["sha256"] == file_io.sha256(source)
 
 
 # 7. Small inputs cannot amplify without bound --------------------------------------------
 
 
 def test_a_gzip_bomb_is_refused_after_a_bounded_read(tmp_path, monkeypatch):
-    monkeypatch.setattr(data_files, "MAX_CSV_BYTES", 2**20)  # 1 MiB, so that the test is quick
+    monkeypatch.setattr(file_io, "MAX_CSV_BYTES", 2**20)  # 1 MiB, so that the test is quick
     header = ",".join(TRAIN_HEADER).encode() + b"\n"
     bomb = tmp_path / "train.csv.gz"
     bomb.write_bytes(gzip.compress(header + (b"0," * 784 + b"0\n") * 5000))  # 7.9 MB of text

@@ -120,7 +120,7 @@ def test_code_quoted_in_the_math_note_is_the_code():
 
 @pytest.mark.parametrize(
     "module, expected",
-    [("NN_Numpy", {"NN_Numpy"}), ("use_network", {"NN_Numpy", "use_network"})],
+    [("NN_Numpy", {"NN_Numpy"}), ("use_network", {"NN_Numpy", "use_network", "file_io"})],
 )
 def test_imports_run_one_way_and_load_each_module_once(module, expected):
     # The tutorial imports no other module of the project; the companion imports the tutorial.

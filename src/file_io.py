@@ -13,15 +13,19 @@ raises the exception class it is handed (NN_Numpy's InputError: one line, exit s
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import glob
 import gzip
 import hashlib
 import io
 import os
 import re
 import struct
+import tempfile
 import warnings
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -378,3 +382,55 @@ def file_line(path: Path, row: int) -> int:
         for _ in zip(range(row + 1), rows):
             pass
         return reader.line_num
+
+
+# --- Writing: the outputs a run may write, and writing each one whole -----------------------
+
+
+def check_outputs(outputs: list[Path], inputs: list[Path], error=ValueError) -> None:
+    """Before any work, refuse an output that the run also reads, that is named twice, or that
+    exists and is not a regular file (a folder, device, pipe, socket). Links count as targets."""
+    read, targets = {p.resolve() for p in inputs}, [Path(p).resolve() for p in outputs]
+    for path, target in zip(outputs, targets):  # exists(), is_file(): what the links point to
+        if target in read:
+            raise error(f"{path} is also read by this run; write the output elsewhere")
+        if targets.count(target) > 1:
+            raise error(f"{path} is named for two outputs; give each its own file")
+        if Path(path).exists() and not Path(path).is_file():  # /proc/self/fd/1 is a pipe, say
+            raise error(f"{path} exists and is not a regular file; choose a file name")
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, error=ValueError) -> Iterator:
+    """Write to a temporary file next to `path`, renamed over it only if writing succeeded:
+    a crash mid-write leaves the old file untouched, never a half-written one. A link is
+    written through to its target; a killed run's temporary file is removed next time."""
+    path = Path(path).resolve()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):  # .name.PID.xyz.tmp
+            try:
+                os.kill(int(stale.name[len(path.name) + 2 :].split(".")[0]), 0)  # still running?
+            except ProcessLookupError:
+                stale.unlink(missing_ok=True)
+            except (ValueError, OSError):
+                pass  # not one of ours, or another user's run
+        fd, tmp = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+        )
+        umask = os.umask(0o022)
+        os.umask(umask)  # an existing file keeps its mode; a new one gets the usual mode
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as problem:
+        if "tmp" in locals():
+            os.unlink(tmp)
+        if isinstance(problem, OSError):  # no space, no permission...: say which file
+            raise error(
+                f"cannot write {path}: {problem.strerror or problem}; choose another place"
+            ) from None
+        raise
