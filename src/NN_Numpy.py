@@ -680,8 +680,12 @@ def build_parser() -> argparse.ArgumentParser:
         help = setting.metadata["help"]
         parser.add_argument(*names, dest=setting.name, default=setting.default, help=help, **extra)
     add = parser.add_argument
-    add("--data-dir", type=Path, help="Kaggle CSVs, IDX files (default: data/raw/ or bundled)")
-    add("--classes", help="class names: digits, fashion or a file of 10 (default: from the data)")
+    add(
+        "--data-dir",
+        type=Path,
+        help="folder of Kaggle CSVs or IDX files; None: data/raw/ or bundled",
+    )
+    add("--classes", help="class names: digits, fashion or a file of 10; None: from the data")
     add("--model", type=Path, default=MODEL_PATH, help="where to save the model and its record")
     add("--figures-dir", type=Path, default=FIGURES_DIR, help="where to save the figures")
     add("--no-plots", action="store_true", help="skip the figures")

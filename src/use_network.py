@@ -990,15 +990,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", title="commands", required=True)
 
-    def command(name: str, description: str, model=nn.MODEL_PATH) -> argparse.ArgumentParser:
-        help = description.split(":")[0].split(".")[0]
+    def command(name: str, help: str, description: str, model=nn.MODEL_PATH):
         sub = commands.add_parser(
             name, formatter_class=formatter, help=help, description=description
         )
         sub.add_argument("--model", type=Path, default=model, help="trained model (.npz)")
         return sub
 
-    predict = command("predict", "Classify image files (PNG, JPEG, ...) of single digits.")
+    predict = command(
+        "predict",
+        "read your own images of digits",
+        "Classify image files "
+        "(PNG, JPEG, ...) of single handwritten digits; say 'not sure' or 'no digit' "
+        "when the network cannot tell.",
+    )
     predict.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="one digit each")
     add = predict.add_argument
     add(
@@ -1016,6 +1021,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     draw = command(
         "draw",
+        "draw a digit in your browser",
         "Draw a digit in your browser and watch the network read it: serves "
         "a page on this computer and prints its address.",
     )
@@ -1025,24 +1031,26 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--threshold",
         type=float,
-        help="'not sure' below this top probability (default: the "
-        "model's own, set on its validation rows)",
+        help="'not sure' below this top probability; None: the model's own, set on its "
+        "validation rows",
     )
     add("--no-browser", action="store_true", help="do not open a browser")
     submit = command(
         "submit",
-        "Write a Kaggle submission: predict every row of test.csv and write ImageId,Label.",
+        "write a Kaggle submission for test.csv",
+        "Predict every row of Kaggle's test.csv and write ImageId,Label.",
     )
-    submit.add_argument("--test", type=Path, help="test CSV (default: data/raw/ or bundled)")
+    submit.add_argument("--test", type=Path, help="test CSV; None: data/raw/ or the bundled one")
     submit.add_argument("--out", type=Path, default=SUBMISSION_PATH, help="the submission CSV")
     report = command(
         "report",
-        "Figures and the run record of a trained model: print the record "
-        "saved in the model and draw every figure on its validation split.",
+        "the run record and every figure of a trained model",
+        "Print the run record saved in the model and draw every figure on its validation split.",
     )
     report.add_argument("--figures-dir", type=Path, default=nn.FIGURES_DIR, help="figures folder")
     gradcheck = command(
         "gradcheck",
+        "check backpropagation against finite differences",
         "Check backpropagation against finite differences: every "
         "parameter array's gradient, in float64, on real images.",
         model=None,

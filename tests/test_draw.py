@@ -561,7 +561,7 @@ def test_drawing_in_a_real_browser(browser, server):
         "return [...document.querySelectorAll('#bars .bar')].map(b => parseFloat(b.style.width))"
     )
     assert len(widths) == 10 and sum(widths) == pytest.approx(100, abs=1) and max(widths) > 50
-    # The heat map has red and blue pixels; the seen image has ink; two hidden-layer griun.
+    # The heat map has red and blue pixels; the seen image has ink; two hidden-layer grids.
     colours = browser.execute_script("""
         const g = document.getElementById('heatmap').getContext('2d');
         const data = g.getImageData(0, 0, 168, 168).data;
