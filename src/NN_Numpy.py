@@ -20,7 +20,6 @@ import signal
 import sys
 import time
 import warnings
-import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -41,9 +40,9 @@ class InputError(ValueError):
 
 
 # --- 1. Activations and loss --------------------------------------------------------------------
-# Each activation comes as a pair: forward(z) -> a, and backward(grad_a, a) -> grad_z,
-# the chain rule through the activation: dL/dz = dL/da * da/dz, written with the
-# output a because that is what the layer keeps.
+# Each activation comes as a pair: forward(z) -> output, and backward(grad_output, output) ->
+# dL/dz, the chain rule through the activation: dL/dz = dL/doutput * doutput/dz, written with
+# the output because that is what the layer keeps. Every array here is (B, n), elementwise.
 
 
 def relu(z: np.ndarray) -> np.ndarray:
@@ -65,8 +64,8 @@ def identity_backward(grad_output: np.ndarray, output: np.ndarray) -> np.ndarray
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     # softmax(z) = softmax(z - c) for any c; subtracting the row max keeps exp() <= 1,
     # so it never overflows, and log(sum(exp(.))) is the stable log-sum-exp.
-    shifted = logits - logits.max(axis=1, keepdims=True)  # (B, 10)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    shifted = logits - logits.max(axis=1, keepdims=True)  # (B, 10) - (B, 1) -> (B, 10)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (B, 10) - (B, 1)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -75,7 +74,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 def one_hot(labels: np.ndarray, n_classes: int = N_CLASSES, dtype=DTYPE) -> np.ndarray:
     targets = np.zeros((len(labels), n_classes), dtype=dtype)
-    targets[np.arange(len(labels)), labels] = 1  # (B, 10)
+    targets[np.arange(len(labels)), labels] = 1  # (B, 10): row i, column labels[i] <- 1
     return targets
 
 
@@ -86,19 +85,20 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     batch_size, n_classes = logits.shape
     log_probs = log_softmax(logits)  # (B, 10)
     targets = one_hot(labels, n_classes, logits.dtype)  # (B, 10)
-    loss = -(targets * log_probs).sum() / batch_size
+    loss = -(targets * log_probs).sum() / batch_size  # (B, 10) * (B, 10) -> sum -> a number
     # d/dz of -log softmax(z)[y] is softmax(z) - onehot(y): softmax's Jacobian cancels the
-    # 1/p from the log. Dividing by B: the gradient of the *mean* loss.
+    # 1/p from the log (derived in references/backprop.md, section 3). Dividing by B: the
+    # gradient of the *mean* loss.
     grad_logits = (np.exp(log_probs) - targets) / batch_size  # (B, 10)
     return float(loss), grad_logits
 
 
-# name -> (forward, backward). The output layer's softmax is fused into the loss
-# (softmax_cross_entropy), so that layer passes its logits z straight through and
-# receives dL/dz = (probs - onehot) / B from the loss.
+# name -> (forward, backward). The output layer has no activation of its own ("identity"): its
+# outputs are the logits z, whose softmax is fused into the loss (softmax_cross_entropy), and
+# it receives dL/dz = (probs - onehot) / B straight from the loss.
 ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "relu": (relu, relu_backward),
-    "softmax": (identity, identity_backward),
+    "identity": (identity, identity_backward),
 }
 
 
@@ -116,7 +116,7 @@ class FCLayer:
         self.activate, self.activate_backward = ACTIVATIONS[activation]
         # Initial weights keep the signal's variance about the same from layer to layer:
         # He (std sqrt(2 / n_in)) for ReLU, which zeroes half its inputs;
-        # Glorot (std sqrt(2 / (n_in + n_out))) for the softmax layer.
+        # Glorot (std sqrt(2 / (n_in + n_out))) for the output layer.
         std = np.sqrt(2 / n_in) if activation == "relu" else np.sqrt(2 / (n_in + n_out))
         self.weights = (rng.standard_normal((n_in, n_out)) * std).astype(dtype)  # (n_in, n_out)
         self.bias = np.zeros(n_out, dtype=dtype)  # (n_out,)
@@ -126,13 +126,13 @@ class FCLayer:
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.input = x  # (B, n_in), kept for grad_weights
         z = x @ self.weights  # (B, n_in) @ (n_in, n_out) -> (B, n_out)
-        z += self.bias  # (n_out,) added to every row; in place: no second (B, n_out) array
+        z += self.bias  # (B, n_out) + (n_out,): added to every row, in place (no second array)
         self.output = self.activate(z)  # (B, n_out), kept for the activation's derivative
         return self.output
 
     def backward(self, grad_output: np.ndarray, need_grad_input=True) -> np.ndarray | None:
         """From dL/doutput (B, n_out): store grad_weights and grad_bias, return dL/dinput. The
-        first layer has nothing below it: it skips that largest multiply (need_grad_input=False)."""
+        first layer has nothing below it: it skips that multiply (need_grad_input=False)."""
         grad_z = self.activate_backward(grad_output, self.output)  # (B, n_out)
         self.grad_weights = self.input.T @ grad_z  # (n_in, B) @ (B, n_out) -> (n_in, n_out)
         self.grad_bias = grad_z.sum(axis=0)  # (B, n_out) -> (n_out,): the bias is in every row
@@ -152,7 +152,8 @@ def count_parameters(layer_sizes: list[int]) -> int:
 
 
 class NeuralNetwork:
-    """A stack of FCLayers: ReLU hidden layers, then softmax, trained on cross-entropy."""
+    """A stack of FCLayers: ReLU hidden layers, then the logits, whose softmax gives the class
+    probabilities; trained on cross-entropy."""
 
     def __init__(self, layer_sizes=(N_PIXELS, 128, 64, N_CLASSES), seed=0, dtype=DTYPE) -> None:
         layer_sizes = [int(n) for n in layer_sizes]
@@ -160,9 +161,10 @@ class NeuralNetwork:
             raise InputError(f"layer sizes must be at least two numbers >= 1, got {layer_sizes}")
         if count_parameters(layer_sizes) > MAX_PARAMETERS:
             raise InputError(f"layer sizes {layer_sizes}: over {MAX_PARAMETERS:,} parameters")
-        rng, activations = np.random.default_rng(seed), ["relu"] * (len(layer_sizes) - 2)
-        pairs = zip(layer_sizes[:-1], layer_sizes[1:], [*activations, "softmax"])
-        self.layers = [FCLayer(n_in, n_out, act, rng, dtype) for n_in, n_out, act in pairs]
+        rng = np.random.default_rng(seed)
+        activations = ["relu"] * (len(layer_sizes) - 2) + ["identity"]  # the last: logits
+        specs = zip(layer_sizes[:-1], layer_sizes[1:], activations)  # (n_in, n_out, activation)
+        self.layers = [FCLayer(n_in, n_out, act, rng, dtype) for n_in, n_out, act in specs]
         self.layer_sizes, self.dtype = layer_sizes, np.dtype(dtype)
         self.record: dict = {}  # the run record, saved with the weights (see run_training)
 
@@ -177,11 +179,13 @@ class NeuralNetwork:
         need_grad_input, also return dL/dinput (B, 784): how each pixel moves the loss."""
         grad = grad_logits
         for i, layer in reversed(list(enumerate(self.layers))):
+            # every layer but the first passes dL/dinput down; the first only when asked
             grad = layer.backward(grad, need_grad_input=i > 0 or need_grad_input)
         return grad
 
     def parameters(self) -> list[np.ndarray]:
-        """Every weight and bias array, read from the layers now: a new array trains too."""
+        """Every weight and bias array, built on every call from the layers' current arrays: the
+        optimizer updates these very arrays in place, and a new array given to a layer trains."""
         return [p for layer in self.layers for p in (layer.weights, layer.bias)]
 
     def gradients(self) -> list[np.ndarray]:
@@ -248,42 +252,15 @@ class NeuralNetwork:
 
     @classmethod
     def load(cls, path: str | Path, dtype=DTYPE) -> NeuralNetwork:
-        """Read a model written by save(), checking it before trusting it. Never unpickles, and an
-        .npz reads an array only when asked: sizes are checked before anything is allocated."""
-        path = Path(path)
-        if not path.is_file():
-            raise InputError(f"no model file at {path}; train one first: python src/NN_Numpy.py")
-        if not zipfile.is_zipfile(path):
-            raise InputError(f"{path} is not a model saved by NN_Numpy.py (not an .npz archive)")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                bytes_of = {i.filename[:-4]: i.file_size for i in data.zip.infolist()}
-                if bytes_of.get("layer_sizes", 0) > 10_000 or bytes_of.get("record", 0) > 10**7:
-                    raise InputError("its layer_sizes or record is far larger than a model's")
-                sizes = data["layer_sizes"]
-                if sizes.dtype.kind not in "iu" or sizes.ndim != 1 or len(sizes) < 2:
-                    raise InputError(f"layer_sizes is {sizes.dtype} {sizes.shape}")
-                names = [f"{k}_{i}" for i in range(len(sizes) - 1) for k in ("weights", "bias")]
-                if sorted(data.files) != sorted(["layer_sizes", "record", *names]):
-                    raise InputError(f"expected {names} and record, found {data.files}")
-                network = cls(sizes, dtype=dtype)  # checks the sizes and the parameter count
-                for name, param in zip(names, network.parameters()):
-                    if bytes_of[name] > 1024 + 8 * param.size:  # read none of a bloated array
-                        raise InputError(f"{name} is larger than its {param.shape} floats")
-                    array = data[name]
-                    if array.shape != param.shape or array.dtype.kind != "f":
-                        raise InputError(
-                            f"{name} is {array.dtype} {array.shape}, not {param.shape} floats"
-                        )
-                    with np.errstate(over="ignore"):
-                        param[...] = array  # cast to float32, where 1e300 becomes inf
-                    if not np.isfinite(param).all():
-                        raise InputError(f"{name} holds NaN or infinite values")
-                network.record = json.loads(str(data["record"]))
-        except InputError as error:
-            raise InputError(f"{path} is not a valid model file: {error}") from None
-        except Exception as error:  # zip, pickle refusal, truncation: all mean "not our file"
-            raise InputError(f"{path} is not a model saved by NN_Numpy.py ({error})") from None
+        """Read a model written by save(). file_io.read_model checks every array before it is
+        trusted (sizes, shapes, finite values) and never unpickles: read it there."""
+        from file_io import read_model
+
+        sizes, arrays, record = read_model(path, dtype, MAX_PARAMETERS, InputError)
+        network = cls(sizes, dtype=dtype)
+        for layer, (weights, bias) in zip(network.layers, arrays):
+            layer.weights, layer.bias = weights, bias
+        network.record = record
         return network
 
 
@@ -514,24 +491,25 @@ def read_digits_csv(path, labelled=True, columns=None) -> tuple[np.ndarray, np.n
 
     path, columns = Path(path), columns or (["label"] if labelled else []) + PIXEL_COLUMNS
     # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name
-    read = dict(encoding="utf-8-sig", index_col=False)
+    csv_options = dict(encoding="utf-8-sig", index_col=False)
     try:
         with warnings.catch_warnings(), BoundedFile(path) as f1, BoundedFile(path) as f2:
             warnings.simplefilter("error")  # pandas' warnings (extra fields, lossy casts) too
             # The header first: a wrong file is refused before all of it is parsed. Then uint8:
             # pandas refuses any value that is not a whole number 0-255, or is missing.
-            valid = list(pd.read_csv(f1, nrows=0, **read).columns) == columns
-            values = pd.read_csv(f2, dtype=np.uint8, **read).to_numpy() if valid else None
+            valid = list(pd.read_csv(f1, nrows=0, **csv_options).columns) == columns
+            values = pd.read_csv(f2, dtype=np.uint8, **csv_options).to_numpy() if valid else None
         valid = valid and len(values) > 0 and (not labelled or values[:, 0].max() < N_CLASSES)
     except InputError:
         raise
     except (ValueError, Warning, OSError, EOFError):
         valid = False
     if not valid:  # find out what is wrong and where: slow, so only on error
-        raise InputError(csv_problem(path, columns, read))
-    pixels, labels = values[:, -N_PIXELS:], values[:, 0].astype(np.int64) if labelled else None
+        raise InputError(csv_problem(path, columns, csv_options))
+    pixels = values[:, -N_PIXELS:]  # (N, 785) -> (N, 784): the label column, if any, dropped
+    labels = values[:, 0].astype(np.int64) if labelled else None  # (N,)
     # pandas hands over columns (Fortran order); rows must be contiguous for fast batch gathers
-    return np.ascontiguousarray(pixels), labels  # (N, 784), (N,)
+    return np.ascontiguousarray(pixels), labels
 
 
 def normalize(pixels: np.ndarray) -> np.ndarray:
@@ -568,9 +546,9 @@ def load_split(data_dir: Path | None, config: TrainConfig) -> dict:
         raise InputError(f"{data['path']}: every pixel is 0 or 1 (binarised?); expected 0-255")
     if config.train_on_all:
         return data | dict(X_train=normalize(pixels), y_train=labels, X_val=None, y_val=None)
-    split = dict(test_size=config.val_fraction, stratify=labels, random_state=config.seed)
+    options = dict(test_size=config.val_fraction, stratify=labels, random_state=config.seed)
     try:  # split row numbers, then normalise each part: no full-size float copy in memory
-        train_rows, val_rows = train_test_split(np.arange(len(labels)), **split)
+        train_rows, val_rows = train_test_split(np.arange(len(labels)), **options)
     except ValueError as error:  # e.g. --limit too small for a stratified split
         raise InputError(
             f"cannot split {len(labels)} rows into training and validation ({error}); "
@@ -601,17 +579,17 @@ def plot_digit_grid(images, captions: list[str], colors: list[str], title: str, 
     import matplotlib.pyplot as plt
 
     n, cols = len(images), 8
-    rows = max(1, -(-n // cols))
-    top = 4 + 9 * max([caption.count("\n") + 1 for caption in captions] or [1])  # caption room
-    height, width = top + 28, 28 + 6
+    rows = max(1, -(-n // cols))  # ceil(n / cols)
+    room = 4 + 9 * max([caption.count("\n") + 1 for caption in captions] or [1])  # for captions
+    height, width = room + 28, 28 + 6  # one tile: caption room above the digit, a margin around
     tiles = np.zeros((rows * cols, height, width))
-    tiles[:n, top:, 3:31] = images.reshape(n, 28, 28)
-    mosaic = tiles.reshape(rows, cols, height, width).transpose(0, 2, 1, 3)
+    tiles[:n, room:, 3:31] = images.reshape(n, 28, 28)  # (n, 784) -> (n, 28, 28)
+    mosaic = tiles.reshape(rows, cols, height, width).transpose(0, 2, 1, 3)  # (rows, H, cols, W)
     fig, ax = plt.subplots(figsize=(cols * 1.25, rows * height / 28 * 1.25 + 0.5))
     ax.imshow(mosaic.reshape(rows * height, cols * width), cmap="gray_r", vmin=0, vmax=1)
     ax.axis("off")
     for i, (caption, color) in enumerate(zip(captions, colors)):
-        x, y = (i % cols + 0.5) * width, (i // cols) * height + top / 2
+        x, y = (i % cols + 0.5) * width, (i // cols) * height + room / 2
         ax.text(x, y, caption, ha="center", va="center", color=color, fontsize=8)
     ax.set_title(title)
     save_figure(fig, path)
@@ -695,8 +673,9 @@ def build_parser() -> argparse.ArgumentParser:
 def not_sure_threshold(probs: np.ndarray, labels: np.ndarray, target=0.995) -> float:
     """The lowest top probability t such that, of the answers given with probability >= t, a
     share `target` is right; use_network answers "not sure" below it (inf: never sure)."""
-    top = probs.max(axis=1)
-    order = np.argsort(-top, kind="stable")  # most confident first
+    top = probs.max(axis=1)  # (N, 10) -> (N,)
+    order = np.argsort(-top, kind="stable")  # (N,): most confident first
+    # (N,): of the k + 1 surest answers, the share that is right
     right = np.cumsum(probs.argmax(axis=1)[order] == labels[order]) / np.arange(1, len(top) + 1)
     last_of_tie = np.append(top[order][:-1] > top[order][1:], True)  # ">= t" takes all ties
     good = np.flatnonzero(last_of_tie & (right >= target))
@@ -707,14 +686,12 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
     """Load and split the data, train, evaluate, save the model with its record, plot."""
     from importlib.metadata import version
 
+    from file_io import check_outputs, data_files  # the one place that says where a run writes
+
     folders = [args.data_dir] if args.data_dir else [KAGGLE_DATA_DIR, BUNDLED_DATA_DIR]
     figures = [] if args.no_plots else [args.figures_dir / "predictions.png"]
     outputs = [args.model, *figures, *(f.with_name("training_curves.png") for f in figures)]
-    inputs = [p for d in folders if d.is_dir() for p in d.iterdir() if ".csv" in p.name]
-    from file_io import check_outputs  # the one place that decides where a run may write
-
-    inputs += [p for d in folders if d.is_dir() for p in d.glob("*ubyte*")]
-    check_outputs(outputs, inputs, InputError)
+    check_outputs(outputs, data_files(folders), InputError)
     data = load_split(args.data_dir, config)
     X_train, y_train, X_val, y_val = (data[k] for k in ("X_train", "y_train", "X_val", "y_val"))
     origin = "bundled MNIST copy" if data["source"].parent == BUNDLED_DATA_DIR else "your file"
@@ -742,14 +719,15 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
         return 1
     seconds = time.perf_counter() - start
 
-    # Evaluate: the last epoch's weights, on rows they never trained on nor were chosen by.
+    # Evaluate the last epoch's weights, on validation rows they never trained on nor were
+    # chosen by; with --train-on-all there are none, and the training rows stand in.
     if X_val is None:
-        X_eval, y_eval, what, note = X_train, y_train, "training", " (no validation split)"
+        X_eval, y_eval, eval_set, note = X_train, y_train, "training", " (no validation split)"
     else:
-        X_eval, y_eval, what, note = X_val, y_val, "validation", ""
+        X_eval, y_eval, eval_set, note = X_val, y_val, "validation", ""
     loss, accuracy = network.evaluate(X_eval, y_eval)
-    print(f"{what.capitalize()} Accuracy: {100 * accuracy:.2f}%{note}")
-    metrics = {"evaluated_on": what, "accuracy": accuracy, "loss": loss, "seconds": seconds}
+    print(f"{eval_set.capitalize()} Accuracy: {100 * accuracy:.2f}%{note}")
+    metrics = {"evaluated_on": eval_set, "accuracy": accuracy, "loss": loss, "seconds": seconds}
     metrics["not_sure_threshold"] = not_sure_threshold(network.predict_proba(X_eval), y_eval)
     if "y_test" in data:  # the official test set: never trained on, nor chosen by
         metrics["test_accuracy"] = acc = network.accuracy(data["X_test"], data["y_test"])
@@ -769,7 +747,7 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
     print(f"Model and run record saved to {display_path(args.model)}")
     if not args.no_plots:
         predicted, folder = network.predict(X_eval[:32]), args.figures_dir
-        plot_predictions(X_eval, y_eval, predicted, folder / "predictions.png", what, names)
+        plot_predictions(X_eval, y_eval, predicted, folder / "predictions.png", eval_set, names)
         plot_training_curves(history, folder / "training_curves.png")
         more = "more: python src/use_network.py report"
         print(f"Figures saved to {display_path(args.figures_dir)}/ ({more})")

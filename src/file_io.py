@@ -19,11 +19,13 @@ import glob
 import gzip
 import hashlib
 import io
+import json
 import os
 import re
 import struct
 import tempfile
 import warnings
+import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -387,6 +389,14 @@ def file_line(path: Path, row: int) -> int:
 # --- Writing: the outputs a run may write, and writing each one whole -----------------------
 
 
+def data_files(folders: list[Path]) -> list[Path]:
+    """The data files in these folders that a training run may read: CSVs and IDX files."""
+    folders = [Path(folder) for folder in folders if Path(folder).is_dir()]
+    return [
+        p for folder in folders for p in folder.iterdir() if ".csv" in p.name or "ubyte" in p.name
+    ]
+
+
 def check_outputs(outputs: list[Path], inputs: list[Path], error=ValueError) -> None:
     """Before any work, refuse an output that the run also reads, that is named twice, or that
     exists and is not a regular file (a folder, device, pipe, socket). Links count as targets."""
@@ -434,3 +444,65 @@ def atomic_write(path: str | Path, error=ValueError) -> Iterator:
                 f"cannot write {path}: {problem.strerror or problem}; choose another place"
             ) from None
         raise
+
+
+# --- Reading a model: every array checked before it is trusted ----------------------------
+
+
+def read_model(path: Path, dtype, max_parameters: int, error=ValueError):
+    """(layer sizes, [(weights, bias) per layer], run record) from a model saved by
+    NeuralNetwork.save, checked before anything a hostile file asks for is allocated.
+
+    Never unpickles (allow_pickle=False); an .npz reads an array only when asked, and each
+    member's size is read from the zip directory first, so a bloated array is never inflated.
+    Weights must be floats of the right shapes, finite after conversion to `dtype`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"no model file at {path}; train one first: python src/NN_Numpy.py")
+    if not zipfile.is_zipfile(path):
+        raise error(f"{path} is not a model saved by NN_Numpy.py (not an .npz archive)")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return check_model(data, np.dtype(dtype), max_parameters)
+    except ModelError as problem:
+        raise error(f"{path} is not a valid model file: {problem}") from None
+    except Exception as problem:  # zip, pickle refusal, truncation: all mean "not our file"
+        raise error(f"{path} is not a model saved by NN_Numpy.py ({problem})") from None
+
+
+class ModelError(ValueError):
+    """What is wrong inside a model file."""
+
+
+def check_model(data, dtype: np.dtype, max_parameters: int):
+    bytes_of = {i.filename.removesuffix(".npy"): i.file_size for i in data.zip.infolist()}
+    if bytes_of.get("layer_sizes", 0) > 10_000 or bytes_of.get("record", 0) > 10**7:
+        raise ModelError("its layer_sizes or record is far larger than a model's")
+    sizes = data["layer_sizes"]
+    if sizes.dtype.kind not in "iu" or sizes.ndim != 1 or len(sizes) < 2:
+        raise ModelError(f"layer_sizes is {sizes.dtype} {sizes.shape}")
+    sizes = [int(n) for n in sizes]
+    names = [f"{k}_{i}" for i in range(len(sizes) - 1) for k in ("weights", "bias")]
+    if sorted(data.files) != sorted(["layer_sizes", "record", *names]):
+        raise ModelError(f"expected {names} and record, found {data.files}")
+    if min(sizes) < 1:
+        raise ModelError(f"layer sizes must be at least two numbers >= 1, got {sizes}")
+    if sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])) > max_parameters:
+        raise ModelError(f"layer sizes {sizes}: over {max_parameters:,} parameters")
+    shapes = [
+        shape for n_in, n_out in zip(sizes[:-1], sizes[1:]) for shape in ((n_in, n_out), (n_out,))
+    ]
+    arrays = []
+    for name, shape in zip(names, shapes):
+        if bytes_of[name] > 1024 + 8 * int(np.prod(shape)):  # read none of a bloated array
+            raise ModelError(f"{name} is larger than its {shape} floats")
+        array = data[name]
+        if array.shape != shape or array.dtype.kind != "f":
+            raise ModelError(f"{name} is {array.dtype} {array.shape}, not {shape} floats")
+        with np.errstate(over="ignore"):
+            array = array.astype(dtype)  # 1e300 is finite in float64, inf in float32
+        if not np.isfinite(array).all():
+            raise ModelError(f"{name} holds NaN or infinite values")
+        arrays.append(array)
+    return sizes, list(zip(arrays[::2], arrays[1::2])), json.loads(str(data["record"]))

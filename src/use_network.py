@@ -610,7 +610,7 @@ def explain_step(network: nn.NeuralNetwork, x, labels) -> list[str]:
         grad_in = layer.backward(grad, need_grad_input=i > 0)
         how = (
             "dL/doutput (softmax in the loss)"
-            if layer.activation == "softmax"
+            if layer.activation == "identity"
             else ("dL/doutput * relu'(z)")
         )
         text = (
