@@ -25,15 +25,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import NN_Numpy as nn
 
-# Each recipe adds one technique to the one before it; "+shift" is the default.
-PLAIN = dict(momentum=0.0, schedule="constant", weight_decay=0.0, shift=0)
+# Each recipe adds one technique to the one before it; "+elastic" is the default.
+PLAIN = dict(momentum=0.0, schedule="constant", weight_decay=0.0, shift=0, affine=0.0, elastic=0.0)
+SHIFT = {**PLAIN, "momentum": 0.9, "schedule": "cosine", "weight_decay": 5e-4, "shift": 2}
 RECIPES = {
     "plain": PLAIN,
     "+momentum": {**PLAIN, "momentum": 0.9},
     "+cosine": {**PLAIN, "momentum": 0.9, "schedule": "cosine"},
     "+weight_decay": {**PLAIN, "momentum": 0.9, "schedule": "cosine", "weight_decay": 5e-4},
-    "+shift": {"momentum": 0.9, "schedule": "cosine", "weight_decay": 5e-4, "shift": 2},
-    "adam+cosine+shift": {"optimizer": "adam", "learning_rate": 1e-3, "weight_decay": 0.0},
+    "+shift": SHIFT,
+    "+affine": {**SHIFT, "affine": 1.0},
+    "+elastic": {**SHIFT, "affine": 1.0, "elastic": 1.5},
+    "adam+cosine+shift": {**SHIFT, "optimizer": "adam", "learning_rate": 1e-3, "weight_decay": 0.0},
     "default": {},
 }
 
