@@ -227,6 +227,18 @@ def plot_first_layer_weights(network: nn.NeuralNetwork, path: Path):
 # --- Commands ----------------------------------------------------------------------------
 
 
+def predict_proba_tta(network: nn.NeuralNetwork, X, tta=True) -> np.ndarray:
+    """Class probabilities (N, 10) of images X (N, 784). With tta (test-time augmentation), the
+    mean over each image and 4 copies moved by one pixel, up, down, left and right: the network
+    trained on moved digits, and 5 slightly different looks outvote a borderline one."""
+    if not tta:
+        return network.predict_proba(X)
+    padded = np.pad(np.asarray(X, network.dtype).reshape(-1, 28, 28), [(0, 0), (1, 1), (1, 1)])
+    moves = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)]  # (down, right) in pixels
+    views = (padded[:, 1 - y : 29 - y, 1 - x : 29 - x].reshape(-1, 784) for y, x in moves)
+    return sum(network.predict_proba(view) for view in views) / len(moves)
+
+
 def predict_command(args: argparse.Namespace) -> int:
     """One line per image: the digit, its probability, and the two runners-up. Bad files are
     reported and skipped, the others still predicted; the exit status says if any failed."""
@@ -244,7 +256,7 @@ def predict_command(args: argparse.Namespace) -> int:
         paths.append(path)
         images.append(image)
     if images:
-        for path, probs in zip(paths, network.predict_proba(np.stack(images))):
+        for path, probs in zip(paths, predict_proba_tta(network, np.stack(images), args.tta)):
             first, *runners_up = np.argsort(-probs)[:3]
             others = ", ".join(f"{d} ({100 * probs[d]:.1f}%)" for d in runners_up)
             print(f"{path}: {first} ({100 * probs[first]:.1f}%)  runner-up: {others}")
@@ -282,7 +294,7 @@ def submit_command(args: argparse.Namespace) -> int:
     if not test_file.is_file():
         raise nn.InputError(f"{test_file}: no such file; pass Kaggle's test.csv with --test")
     pixels, _ = nn.read_digits_csv(test_file, labelled=False)
-    labels = network.predict(nn.normalize(pixels))
+    labels = predict_proba_tta(network, nn.normalize(pixels), args.tta).argmax(axis=1)
     ids = np.arange(1, len(labels) + 1)
     text = pd.DataFrame({"ImageId": ids, "Label": labels}).to_csv(index=False)
     check_submission(text, len(pixels))
@@ -519,6 +531,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="test CSV; default: data/raw/test.csv if there, else the bundled copy",
     )
     submit.add_argument("--out", type=Path, default=SUBMISSION_PATH, help="the submission CSV")
+    for sub in (predict, submit):
+        sub.add_argument("--tta", action="store_true", help="average over 5 one-pixel moves")
     report = command(
         "report",
         "figures and the run record of a trained model",
