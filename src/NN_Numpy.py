@@ -304,7 +304,7 @@ class TrainConfig:
     schedule: str = option("cosine", "learning rate over epochs", choices=["cosine", "constant"])
     weight_decay: float = option(5e-4, "L2 penalty on the parameters")
     shift: int = option(2, "augmentation: move each training image by up to this many pixels")
-    affine: float = option(1.0, "augmentation: rotate 12 degrees, scale 10%%, shear 0.15, x this")
+    affine: float = option(1.0, "augmentation: rotate 12 degrees, scale 0.1, shear 0.15, x this")
     elastic: float = option(1.5, "augmentation: warp each training image by up to this RMS, pixels")
     hidden: tuple = option((128, 64), "hidden layer sizes", nargs="+", type=int)
     val_fraction: float = option(0.2, "share of labelled rows held out for validation")
@@ -324,7 +324,7 @@ class TrainConfig:
             ("schedule", self.schedule in ("cosine", "constant"), "must be cosine or constant"),
             ("weight_decay", 0 <= self.weight_decay < np.inf, "must be >= 0"),
             ("shift", 0 <= self.shift < 28, "must be 0-27 pixels (the image is 28 pixels wide)"),
-            ("affine", 0 <= self.affine <= 5, "must be 0-5 (1: up to 12 degrees, 10%, 0.15)"),
+            ("affine", 0 <= self.affine <= 5, "must be 0-5 (1: 12 degrees, 0.1, 0.15)"),
             ("elastic", 0 <= self.elastic <= 10, "must be 0-10 pixels"),
             ("hidden", all(1 <= n <= 10_000 for n in self.hidden), "sizes must be 1-10000"),
             ("val_fraction", 0 < self.val_fraction < 1, "must be in (0, 1)"),
