@@ -83,7 +83,7 @@ def epoch_breakdown(X, y, config) -> dict[str, float]:
             t0 = clock()
             xy = coefficients[batch] @ basis
             t1 = clock()
-            x = nn.warp(padded, batch, xy)
+            x = nn.warp(padded[batch], xy)
             t2 = clock()
             logits = network.forward(x)
             t3 = clock()

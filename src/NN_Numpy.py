@@ -394,14 +394,13 @@ def learning_rate_at(epoch: int, config: TrainConfig) -> float:
     return config.learning_rate * 0.5 * (1 + float(np.cos(np.pi * epoch / config.epochs)))
 
 
-# Augmentation, new every epoch: output pixel (x, y), from the image centre, reads the input at
-# x_src = a x + b y + c + dx(x, y), y_src = d x + e y + f + dy(x, y): affine map + smooth warp.
 XY1 = np.vstack([np.indices((28, 28))[::-1].reshape(2, -1) - 13.5, np.ones((1, N_PIXELS))])
 
 
 def random_distortions(n: int, config: TrainConfig, rng, n_fields=16) -> tuple:
-    """Coefficients (n, 6 + K) of n images' source points (a-f, then the weights of K smooth
-    fields), and the basis (6 + K, 2 * 784) they multiply: x, y, 1 | 0; 0 | x, y, 1; (dx | dy)."""
+    """Augmentation, new every epoch: pixel (x, y) (from the centre) reads the input at
+    x_src = a x + b y + c + dx(x, y), y_src = d x + e y + f + dy(x, y): affine + smooth warp (K
+    fields mixed by w). Returns coefficients (n, 6 + K) and basis (6 + K, 2 * 784) of that sum."""
     angle, zoom, shear = rng.uniform(-1, 1, (3, n)) * config.affine * [[np.pi / 15], [0.1], [0.15]]
     a, d = np.cos(angle) * (1 + zoom), np.sin(angle) * (1 + zoom)  # up to 12 degrees, 10%
     tx, ty = rng.integers(-config.shift, config.shift + 1, (2, n))  # moved right: read the left
@@ -414,13 +413,14 @@ def random_distortions(n: int, config: TrainConfig, rng, n_fields=16) -> tuple:
     return coefficients.astype(DTYPE), np.vstack([np.kron(np.eye(2), XY1), fields]).astype(DTYPE)
 
 
-def warp(padded: np.ndarray, rows, xy: np.ndarray) -> np.ndarray:
-    """Images `rows` of padded (N, 32, 32) read at points xy (B, 2 * 784), bilinearly: (B, 784)."""
-    xy = np.clip(xy, 1, 30).reshape(len(rows), 2, N_PIXELS)  # outside the image: its zero border
+def warp(images: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Images (B, 32, 32), framed in zeros, read at points xy (B, 2 * 784), bilinearly: (B, 784)."""
+    xy = np.clip(xy, 1, 30).reshape(len(images), 2, N_PIXELS)  # outside the image: its frame
     corner = np.floor(xy)  # (B, 2, 784), float32: float32 - int32 would compute in float64
     fx, fy = (xy - corner).transpose(1, 0, 2)  # (B, 784) each: how far right of, below corner
-    index = (corner[:, 1] * 32 + corner[:, 0]).astype(np.intp) + rows[:, None] * 32 * 32
-    v00, v01, v10, v11 = (np.take(padded.ravel()[i:], index) for i in (0, 1, 32, 33))  # 4 corners
+    first = np.arange(len(images), dtype=DTYPE)[:, None] * 32 * 32  # (B, 1): each image's start
+    index = (corner[:, 1] * 32 + corner[:, 0] + first).astype(np.intp)  # (B, 784)
+    v00, v01, v10, v11 = (np.take(images.ravel()[i:], index) for i in (0, 1, 32, 33))  # corners
     top, bottom = v00 + fx * (v01 - v00), v10 + fx * (v11 - v10)  # linear along x, then y
     return top + fy * (bottom - top)  # (B, 784)
 
@@ -434,7 +434,7 @@ def batches(X: np.ndarray, padded: np.ndarray, config: TrainConfig, rng) -> Iter
         return
     coefficients, basis = random_distortions(len(X), config, rng)  # (N, 6 + K), (6 + K, 1568)
     with ThreadPoolExecutor(1) as worker, threadpool_limits(1, user_api="blas"):
-        yield from zip(rows, worker.map(lambda r: warp(padded, r, coefficients[r] @ basis), rows))
+        yield from zip(rows, worker.map(lambda r: warp(padded[r], coefficients[r] @ basis), rows))
 
 
 class TrainingDiverged(RuntimeError):
