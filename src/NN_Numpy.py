@@ -302,7 +302,7 @@ class TrainConfig:
     learning_rate: float = option(0.1, "peak learning rate (Adam: try 0.001)", aliases=["--lr"])
     momentum: float = option(0.9, "SGD momentum in [0, 1); 0 is plain SGD")
     schedule: str = option("cosine", "learning rate over epochs", choices=["cosine", "constant"])
-    weight_decay: float = option(5e-4, "L2 penalty on the parameters")
+    weight_decay: float = option(1e-4, "L2 penalty on the parameters")
     shift: int = option(2, "augmentation: move each training image by up to this many pixels")
     affine: float = option(1.0, "augmentation: rotate 12 degrees, scale 0.1, shear 0.15, x this")
     elastic: float = option(1.5, "augmentation: warp each training image by up to this RMS, pixels")
