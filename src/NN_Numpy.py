@@ -324,8 +324,7 @@ class TrainConfig:
             ("schedule", self.schedule in ("cosine", "constant"), "must be cosine or constant"),
             ("weight_decay", 0 <= self.weight_decay < np.inf, "must be >= 0"),
             ("shift", 0 <= self.shift < 28, "must be 0-27 pixels (the image is 28 pixels wide)"),
-            ("affine", 0 <= self.affine <= 5, "must be 0-5 (1: 12 degrees, 0.1, 0.15)"),
-            ("elastic", 0 <= self.elastic <= 10, "must be 0-10 pixels"),
+            *[(k, 0 <= getattr(self, k) <= 10, "must be 0-10") for k in ("affine", "elastic")],
             ("hidden", all(1 <= n <= 10_000 for n in self.hidden), "sizes must be 1-10000"),
             ("val_fraction", 0 < self.val_fraction < 1, "must be in (0, 1)"),
             ("limit", self.limit is None or self.limit >= 1, "must be >= 1"),
@@ -415,14 +414,15 @@ def random_distortions(n: int, config: TrainConfig, rng, n_fields=16) -> tuple:
 
 def warp(images: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """Images (B, 32, 32), framed in zeros, read at points xy (B, 2 * 784), bilinearly: (B, 784)."""
-    xy = np.clip(xy, 1, 30).reshape(len(images), 2, N_PIXELS)  # outside the image: its frame
+    xy = np.clip(xy, 1, 30, out=xy).reshape(len(images), 2, N_PIXELS)  # outside: the zero frame
     corner = np.floor(xy)  # (B, 2, 784), float32: float32 - int32 would compute in float64
-    fx, fy = (xy - corner).transpose(1, 0, 2)  # (B, 784) each: how far right of, below corner
-    first = np.arange(len(images), dtype=DTYPE)[:, None] * 32 * 32  # (B, 1): each image's start
-    index = (corner[:, 1] * 32 + corner[:, 0] + first).astype(np.intp)  # (B, 784)
+    fx, fy = np.subtract(xy, corner, out=xy).transpose(1, 0, 2)  # (B, 784) each: right of, below
+    index = (corner[:, 1] * 32 + corner[:, 0]).astype(np.intp) + np.arange(len(xy))[:, None] * 1024
     v00, v01, v10, v11 = (np.take(images.ravel()[i:], index) for i in (0, 1, 32, 33))  # corners
-    top, bottom = v00 + fx * (v01 - v00), v10 + fx * (v11 - v10)  # linear along x, then y
-    return top + fy * (bottom - top)  # (B, 784)
+    # top = v00 + fx (v01 - v00), linear along x, then bottom, then along y; in place: no new arrays
+    top = np.add(v00, np.multiply(fx, np.subtract(v01, v00, out=v01), out=v01), out=v01)
+    bot = np.add(v10, np.multiply(fx, np.subtract(v11, v10, out=v11), out=v11), out=v11)
+    return np.add(top, np.multiply(fy, np.subtract(bot, top, out=bot), out=bot), out=bot)
 
 
 def batches(X: np.ndarray, padded: np.ndarray, config: TrainConfig, rng) -> Iterator:

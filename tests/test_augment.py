@@ -130,10 +130,10 @@ def test_training_with_the_second_thread_gives_bit_identical_weights(small_split
 
 
 def test_bad_strengths_are_refused():
-    with pytest.raises(ValueError, match=r"^--elastic must be 0-10 pixels, got -1$"):
+    with pytest.raises(ValueError, match=r"^--elastic must be 0-10, got -1$"):
         nn.TrainConfig(elastic=-1)
-    with pytest.raises(ValueError, match=r"^--affine must be 0-5 "):
-        nn.TrainConfig(affine=6)
+    with pytest.raises(ValueError, match=r"^--affine must be 0-10, got 11$"):
+        nn.TrainConfig(affine=11)
 
 
 def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
