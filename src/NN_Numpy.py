@@ -20,11 +20,13 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 # pandas (CSV parsing), scikit-learn (splitting) and matplotlib (plots) are imported inside
 # the functions that use them: together they take ~3 s to import, which --help should not.
@@ -283,8 +285,10 @@ class TrainConfig:
     learning_rate: float = option(0.1, "peak learning rate (Adam: try 0.001)", aliases=["--lr"])
     momentum: float = option(0.9, "SGD momentum in [0, 1); 0 is plain SGD")
     schedule: str = option("cosine", "learning rate over epochs", choices=["cosine", "constant"])
-    weight_decay: float = option(5e-4, "L2 penalty on the parameters")
+    weight_decay: float = option(1e-4, "L2 penalty on the parameters")
     shift: int = option(2, "augmentation: move each training image by up to this many pixels")
+    affine: float = option(1.0, "augmentation: rotate 12 degrees, scale 0.1, shear 0.15, x this")
+    elastic: float = option(1.5, "augmentation: warp each training image by up to this RMS, pixels")
     hidden: tuple = option((128, 64), "hidden layer sizes", nargs="+", type=int)
     val_fraction: float = option(0.2, "share of labelled rows held out for validation")
     train_on_all: bool = option(False, "train on every labelled row, no validation (final model)")
@@ -303,6 +307,7 @@ class TrainConfig:
             ("schedule", self.schedule in ("cosine", "constant"), "must be cosine or constant"),
             ("weight_decay", 0 <= self.weight_decay < np.inf, "must be >= 0"),
             ("shift", 0 <= self.shift < 28, "must be 0-27 pixels (the image is 28 pixels wide)"),
+            *[(k, 0 <= getattr(self, k) <= 10, "must be 0-10") for k in ("affine", "elastic")],
             ("hidden", all(1 <= n <= 10_000 for n in self.hidden), "sizes must be 1-10000"),
             ("val_fraction", 0 < self.val_fraction < 1, "must be in (0, 1)"),
             ("limit", self.limit is None or self.limit >= 1, "must be >= 1"),
@@ -371,29 +376,48 @@ def learning_rate_at(epoch: int, config: TrainConfig) -> float:
     return config.learning_rate * 0.5 * (1 + float(np.cos(np.pi * epoch / config.epochs)))
 
 
-def shift_windows(images: np.ndarray, max_shift: int) -> np.ndarray:
-    """Every 28x28 window of the images framed by max_shift zeros: (N, 2s+1, 2s+1, 28, 28).
-
-    A view into one padded copy (N, 28 + 2s, 28 + 2s), made once per training run:
-    window [s + a, s + b] is the image moved by (-a, -b), with zeros filling in.
-    """
-    n, s = len(images), max_shift
-    padded = np.zeros((n, 28 + 2 * s, 28 + 2 * s), images.dtype)  # (N, 28 + 2s, 28 + 2s)
-    padded[:, s : s + 28, s : s + 28] = images.reshape(n, 28, 28)
-    return np.lib.stride_tricks.sliding_window_view(padded, (28, 28), axis=(1, 2))
+XY1 = np.vstack([np.indices((28, 28))[::-1].reshape(2, -1) - 13.5, np.ones((1, N_PIXELS))])
 
 
-def random_shift(windows: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Images `rows`, each moved by its own random (dy, dx) in [-s, s]: (B, 784).
+def random_distortions(n: int, config: TrainConfig, rng, n_fields=16) -> tuple:
+    """Augmentation, new every epoch: pixel (x, y) (from the centre) reads the input at
+    x_src = a x + b y + c + dx(x, y), y_src = d x + e y + f + dy(x, y): affine + smooth warp (K
+    fields mixed by w). Returns coefficients (n, 6 + K) and basis (6 + K, 2 * 784) of that sum."""
+    angle, zoom, shear = rng.uniform(-1, 1, (3, n)) * config.affine * [[np.pi / 15], [0.1], [0.15]]
+    a, d = np.cos(angle) * (1 + zoom), np.sin(angle) * (1 + zoom)  # up to 12 degrees, 10%
+    tx, ty = rng.integers(-config.shift, config.shift + 1, (2, n))  # moved right: read the left
+    w = rng.standard_normal((n, n_fields)) * rng.uniform(0, config.elastic, (n, 1))  # (n, K)
+    # [[a, b], [d, e]] = (1 + zoom) rotation @ [[1, shear], [0, 1]]; 15.5: the padded image's centre
+    coefficients = np.column_stack([a, a * shear - d, 15.5 - tx, d, d * shear + a, 15.5 - ty, w])
+    g = np.exp(-((np.arange(28) - np.arange(28)[:, None]) ** 2) / 50)  # (28, 28): blur, 5 px
+    fields = (g @ rng.standard_normal((n_fields, 2, 28, 28)) @ g.T).reshape(n_fields, -1)
+    fields /= np.sqrt(2 * n_fields * (fields**2).mean(axis=1, keepdims=True))  # w @ fields: RMS w
+    return coefficients.astype(DTYPE), np.vstack([np.kron(np.eye(2), XY1), fields]).astype(DTYPE)
 
-    A digit moved by a pixel or two is still the same digit, so the network sees a
-    slightly different training set every epoch and overfits less. One gather from
-    shift_windows() does the shuffling and the shifting together.
-    """
-    s = windows.shape[1] // 2
-    dy, dx = rng.integers(-s, s + 1, size=(2, len(rows)))
-    # Moving the digit down by dy means reading the window that starts dy rows higher.
-    return windows[rows, s - dy, s - dx].reshape(len(rows), N_PIXELS)  # (B, 784)
+
+def warp(images: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Images (B, 32, 32), framed in zeros, read at points xy (B, 2 * 784), bilinearly: (B, 784)."""
+    xy = np.clip(xy, 1, 30, out=xy).reshape(len(images), 2, N_PIXELS)  # outside: the zero frame
+    corner = np.floor(xy)  # (B, 2, 784), float32: float32 - int32 would compute in float64
+    fx, fy = np.subtract(xy, corner, out=xy).transpose(1, 0, 2)  # (B, 784) each: right of, below
+    index = (corner[:, 1] * 32 + corner[:, 0]).astype(np.intp) + np.arange(len(xy))[:, None] * 1024
+    v00, v01, v10, v11 = (np.take(images.ravel()[i:], index) for i in (0, 1, 32, 33))  # corners
+    # top = v00 + fx (v01 - v00), linear along x, then bottom, then along y; in place: no new arrays
+    top = np.add(v00, np.multiply(fx, np.subtract(v01, v00, out=v01), out=v01), out=v01)
+    bot = np.add(v10, np.multiply(fx, np.subtract(v11, v10, out=v11), out=v11), out=v11)
+    return np.add(top, np.multiply(fy, np.subtract(bot, top, out=bot), out=bot), out=bot)
+
+
+def batches(X: np.ndarray, padded: np.ndarray, config: TrainConfig, rng) -> Iterator:
+    """(rows, images) per batch of a new order; a second thread warps them ahead while this one
+    trains. Draws stay here: seed-exact. One BLAS thread each: two on a core wait on each other."""
+    rows = np.split(rng.permutation(len(X)), range(config.batch_size, len(X), config.batch_size))
+    if not (config.shift or config.affine or config.elastic):
+        yield from ((r, X[r]) for r in rows)
+        return
+    coefficients, basis = random_distortions(len(X), config, rng)  # (N, 6 + K), (6 + K, 1568)
+    with ThreadPoolExecutor(1) as worker, threadpool_limits(1, user_api="blas"):
+        yield from zip(rows, worker.map(lambda r: warp(padded[r], coefficients[r] @ basis), rows))
 
 
 class TrainingDiverged(RuntimeError):
@@ -414,18 +438,14 @@ def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=pr
         optimizer = Adam(weight_decay=config.weight_decay)
     else:
         optimizer = SGD(config.momentum, config.weight_decay)
-    windows = shift_windows(X_train, config.shift) if config.shift else None
+    padded = np.pad(X_train.reshape(-1, 28, 28), [(0, 0), (2, 2), (2, 2)])  # (N, 32, 32), 0 around
     history = []
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         learning_rate = learning_rate_at(epoch - 1, config)
-        order = rng.permutation(len(X_train))  # a new order every epoch
         losses = []
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught below
-            for first in range(0, len(X_train), config.batch_size):
-                rows = order[first : first + config.batch_size]
-                # 1. the batch: shuffled rows, each moved by a random shift (one gather)
-                x = X_train[rows] if windows is None else random_shift(windows, rows, rng)
+            for rows, x in batches(X_train, padded, config, rng):  # 1. shuffled, distorted anew
                 # 2. forward: (B, 784) -> (B, 10) logits, and the loss
                 loss, grad_logits = softmax_cross_entropy(network.forward(x), y_train[rows])
                 # 3. backward: dL/dparameter for every layer, by the chain rule

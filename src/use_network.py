@@ -381,6 +381,18 @@ def require_digit_classes(network: nn.NeuralNetwork, path: Path, what: str) -> N
         )
 
 
+def predict_proba_tta(network: nn.NeuralNetwork, X, tta=True) -> np.ndarray:
+    """Class probabilities (N, 10) of images X (N, 784). With tta (test-time augmentation), the
+    mean over each image and 4 copies moved by one pixel, up, down, left and right: the network
+    trained on moved digits, and 5 slightly different looks outvote a borderline one."""
+    if not tta:
+        return network.predict_proba(X)
+    padded = np.pad(np.asarray(X, network.dtype).reshape(-1, 28, 28), [(0, 0), (1, 1), (1, 1)])
+    moves = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)]  # (down, right) in pixels
+    views = (padded[:, 1 - y : 29 - y, 1 - x : 29 - x].reshape(-1, 784) for y, x in moves)
+    return sum(network.predict_proba(view) for view in views) / len(moves)
+
+
 def predict_command(args: argparse.Namespace) -> int:
     """One line per image: the digit and its probability, or "not sure" with the best guess,
     or "no digit", and the two runners-up. An unreadable file is reported and skipped, the
@@ -406,7 +418,7 @@ def predict_command(args: argparse.Namespace) -> int:
         if image is None:
             print(f"{shown}: no digit (the image looks blank)")
             continue
-        probs = network.predict_proba(image[np.newaxis])[0]  # (10,)
+        probs = predict_proba_tta(network, image[np.newaxis], args.tta)[0]  # (10,)
         _, answer = verdict(probs, threshold)
         first, *runners_up = np.argsort(-probs)[:3]
         others = ", ".join(f"{d} ({100 * probs[d]:.1f}%)" for d in runners_up)
@@ -455,7 +467,7 @@ def submit_command(args: argparse.Namespace) -> int:
         raise nn.InputError(f"{test_file}: no such file; pass Kaggle's test.csv with --test")
     file_io.check_outputs([args.out], [args.model, test_file], nn.InputError)
     pixels, _ = nn.read_digits_csv(test_file, labelled=False)
-    labels = network.predict(nn.normalize(pixels))
+    labels = predict_proba_tta(network, nn.normalize(pixels), args.tta).argmax(axis=1)
     ids = np.arange(1, len(labels) + 1)
     text = pd.DataFrame({"ImageId": ids, "Label": labels}).to_csv(index=False)
     check_submission(text, len(pixels))
@@ -1042,6 +1054,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     submit.add_argument("--test", type=Path, help="test CSV; None: data/raw/ or the bundled one")
     submit.add_argument("--out", type=Path, default=SUBMISSION_PATH, help="the submission CSV")
+    for sub in (predict, submit):
+        sub.add_argument("--tta", action="store_true", help="average over 5 one-pixel moves")
     report = command(
         "report",
         "the run record and every figure of a trained model",

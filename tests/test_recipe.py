@@ -113,39 +113,6 @@ def test_cosine_schedule():
     assert {nn.learning_rate_at(e, constant) for e in range(12)} == {0.1}
 
 
-def test_shifted_image_is_the_same_image_moved_with_zeros_filled_in():
-    rng = np.random.default_rng(0)
-    images = rng.integers(1, 256, size=(500, 784)).astype(np.float32)  # no zeros of its own
-    shifted = nn.random_shift(nn.shift_windows(images, 2), np.arange(500), np.random.default_rng(1))
-    dy, dx = np.random.default_rng(1).integers(-2, 3, size=(2, 500))  # the shifts it drew
-    assert {(a, b) for a, b in zip(dy, dx)} == {(a, b) for a in range(-2, 3) for b in range(-2, 3)}
-    for image, moved, y, x in zip(images, shifted, dy, dx):
-        expected = np.zeros((28, 28), np.float32)
-        source = image.reshape(28, 28)
-        expected[max(y, 0) : 28 + min(y, 0), max(x, 0) : 28 + min(x, 0)] = source[
-            max(-y, 0) : 28 + min(-y, 0), max(-x, 0) : 28 + min(-x, 0)
-        ]
-        np.testing.assert_array_equal(moved.reshape(28, 28), expected)
-    assert np.array_equal(nn.random_shift(nn.shift_windows(images, 0), np.arange(500), rng), images)
-    rows = np.array([7, 3])  # a gather of rows: shuffling and shifting in one go
-    np.testing.assert_array_equal(
-        nn.random_shift(nn.shift_windows(images, 0), rows, rng), images[rows]
-    )
-
-
-def test_a_right_shift_by_one_pixel_by_hand():
-    image = np.zeros((1, 784), np.float32)
-    image[0, 5 * 28 + 27] = 1  # a dot at row 5, last column
-    image[0, 6 * 28 + 3] = 2  # and one at row 6, column 3
-
-    class Fixed:  # an rng that always draws dy = 0, dx = +1
-        def integers(self, low, high, size):
-            return np.array([[0], [1]])
-
-    moved = nn.random_shift(nn.shift_windows(image, 1), np.array([0]), Fixed()).reshape(28, 28)
-    assert moved[6, 4] == 2 and moved.sum() == 2  # moved right; the dot at the edge fell off
-
-
 def test_the_final_weights_are_the_last_epochs_not_chosen_on_validation(monkeypatch, small_split):
     # The printed validation accuracy is honest only if nothing was chosen by looking at it.
     X_train, y_train, X_val, y_val = small_split

@@ -1,0 +1,163 @@
+"""The augmentation: random affine and elastic warps, bilinear sampling, the second thread."""
+
+import numpy as np
+import pytest
+
+import NN_Numpy as nn
+
+IDENTITY = [1, 0, 15.5, 0, 1, 15.5]  # x_src = x + 15.5, y_src = y + 15.5: the padded image's centre
+NONE = dict(shift=0, affine=0.0, elastic=0.0)
+
+
+def padded(images):
+    return np.pad(images.reshape(-1, 28, 28), [(0, 0), (2, 2), (2, 2)])
+
+
+def warp(images, affine, rows=None):
+    """Warp images (N, 784) by one affine map [a, b, c, d, e, f], no elastic part."""
+    rows = np.arange(len(images)) if rows is None else rows
+    coefficients, basis = nn.random_distortions(1, nn.TrainConfig(**NONE), np.random.default_rng())
+    coefficients = np.tile(np.array([*affine, *coefficients[0, 6:]], np.float32), (len(rows), 1))
+    return nn.warp(padded(images)[rows], coefficients @ basis)
+
+
+def images(n=50, seed=0):
+    return np.random.default_rng(seed).random((n, 784), dtype=np.float32)
+
+
+def test_the_identity_returns_every_image_exactly():
+    X = images()
+    np.testing.assert_array_equal(warp(X, IDENTITY), X)
+    np.testing.assert_array_equal(warp(X, IDENTITY, rows=np.array([7, 3])), X[[7, 3]])
+    coefficients, basis = nn.random_distortions(
+        50, nn.TrainConfig(**NONE), np.random.default_rng(0)
+    )
+    np.testing.assert_array_equal(nn.warp(padded(X), coefficients @ basis), X)
+
+
+def test_a_quarter_turn_moves_each_pixel_where_it_should():
+    image = np.zeros((1, 784), np.float32)
+    image[0, 5 * 28 + 20] = 1  # a dot at row 5, column 20
+    a, d = np.cos(np.pi / 2), np.sin(np.pi / 2)  # [[a, -d], [d, a]]: a quarter turn
+    turned = warp(image, [a, -d, 15.5, d, a, 15.5]).reshape(28, 28)
+    # output (r, c) reads input (c, 27 - r): the dot goes to row 27 - 20 = 7, column 5
+    assert turned[7, 5] == pytest.approx(1, abs=1e-5) and turned.sum() == pytest.approx(1, abs=1e-5)
+    X = images(5)
+    turned = warp(X, [a, -d, 15.5, d, a, 15.5]).reshape(5, 28, 28)
+    np.testing.assert_allclose(turned, np.rot90(X.reshape(5, 28, 28), axes=(1, 2)), atol=1e-5)
+
+
+def test_half_a_pixel_to_the_right_averages_neighbours_and_the_outside_is_zero():
+    X = images(3)
+    moved = warp(X, [1, 0, 15.0, 0, 1, 15.5]).reshape(3, 28, 28)  # read x - 0.5
+    source = X.reshape(3, 28, 28)
+    np.testing.assert_allclose(moved[:, :, 1:], (source[:, :, 1:] + source[:, :, :-1]) / 2, 1e-6)
+    np.testing.assert_allclose(moved[:, :, 0], source[:, :, 0] / 2, 1e-6)  # half from the zeros
+    assert not warp(X, [1, 0, 15.5 + 40, 0, 1, 15.5 - 100]).any()  # far outside: all zeros
+
+
+def test_whole_pixel_shifts_alone_move_the_digit_with_zeros_filled_in():
+    X = images(300) + 1  # no zeros of its own
+    config = nn.TrainConfig(**{**NONE, "shift": 2})
+    coefficients, basis = nn.random_distortions(300, config, np.random.default_rng(1))
+    moved = nn.warp(padded(X), coefficients @ basis)
+    tx, ty = (15.5 - coefficients[:, [2, 5]]).T.astype(int)  # the shifts it drew
+    assert {(a, b) for a, b in zip(tx, ty)} == {(a, b) for a in range(-2, 3) for b in range(-2, 3)}
+    for image, result, x, y in zip(X, moved, tx, ty):
+        expected = np.zeros((28, 28), np.float32)
+        source = image.reshape(28, 28)
+        expected[max(y, 0) : 28 + min(y, 0), max(x, 0) : 28 + min(x, 0)] = source[
+            max(-y, 0) : 28 + min(-y, 0), max(-x, 0) : 28 + min(-x, 0)
+        ]
+        np.testing.assert_array_equal(result.reshape(28, 28), expected)
+
+
+def test_the_elastic_displacement_is_bounded_and_smooth():
+    rng = np.random.default_rng(0)
+    identity = nn.random_distortions(1, nn.TrainConfig(**NONE), rng)
+    identity = identity[0] @ identity[1]  # (1, 1568)
+    config = nn.TrainConfig(**{**NONE, "elastic": 1.5})
+    coefficients, basis = nn.random_distortions(2000, config, rng)
+    d = (coefficients @ basis - identity).reshape(2000, 2, 28, 28)  # (dx, dy) at every pixel
+    length = np.sqrt((d**2).sum(axis=1))  # (2000, 28, 28)
+    rms = np.sqrt((length**2).mean(axis=(1, 2)))  # per image: strength uniform in [0, 1.5]
+    assert 0.6 < rms.mean() < 0.9 and rms.max() < 3 and length.max() < 8, (rms.mean(), rms.max())
+    step = np.diff(d, axis=3)  # how much more a pixel moves than its left neighbour
+    assert np.sqrt((step**2).mean()) < 0.25 * np.sqrt((d**2).mean())  # they move together
+    off = nn.random_distortions(100, nn.TrainConfig(**NONE), rng)
+    np.testing.assert_array_equal(off[0] @ off[1], np.repeat(identity, 100, axis=0))
+
+
+def test_everything_stays_float32():
+    config = nn.TrainConfig()
+    coefficients, basis = nn.random_distortions(64, config, np.random.default_rng(0))
+    assert coefficients.dtype == basis.dtype == np.float32
+    X = images(64)
+    assert nn.warp(padded(X), coefficients @ basis).dtype == np.float32
+    batches = list(nn.batches(X, padded(X), nn.TrainConfig(batch_size=16), np.random.default_rng()))
+    assert [len(rows) for rows, _ in batches] == [16] * 4
+    assert all(x.dtype == np.float32 and x.shape == (16, 784) for _, x in batches)
+
+
+def test_the_same_seed_gives_the_same_batches():
+    X, config = images(300), nn.TrainConfig(batch_size=64)
+
+    def epoch(seed):
+        return list(nn.batches(X, padded(X), config, np.random.default_rng(seed)))
+
+    first, again, other = epoch(5), epoch(5), epoch(6)
+    assert len(first) == 5 and sorted(np.concatenate([r for r, _ in first])) == list(range(300))
+    for (rows, x), (rows_again, x_again) in zip(first, again):
+        np.testing.assert_array_equal(rows, rows_again)
+        np.testing.assert_array_equal(x, x_again)
+    assert not np.array_equal(first[0][1], other[0][1])
+    plain = list(
+        nn.batches(X, padded(X), nn.TrainConfig(batch_size=64, **NONE), np.random.default_rng(5))
+    )
+    for rows, x in plain:
+        np.testing.assert_array_equal(x, X[rows])  # no augmentation: the rows as they are
+
+
+def test_training_with_the_second_thread_gives_bit_identical_weights(small_split):
+    X_train, y_train = small_split[0][:1500], small_split[1][:1500]
+    weights = []
+    for _ in range(2):
+        network = nn.NeuralNetwork(seed=3)
+        nn.train(network, X_train, y_train, config=nn.TrainConfig(epochs=2, seed=3), log=print)
+        weights.append([p.copy() for p in network.parameters()])
+    for first, second in zip(*weights):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_bad_strengths_are_refused():
+    with pytest.raises(ValueError, match=r"^--elastic must be 0-10, got -1$"):
+        nn.TrainConfig(elastic=-1)
+    with pytest.raises(ValueError, match=r"^--affine must be 0-10, got 11$"):
+        nn.TrainConfig(affine=11)
+
+
+def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
+    import use_network as un
+
+    class Recorder:  # a network that remembers what it was shown
+        dtype, seen = np.float32, []
+
+        def predict_proba(self, X):
+            self.seen.append(X.reshape(-1, 28, 28).copy())
+            return np.full((len(X), 10), len(self.seen), np.float32)  # view k says k
+
+    X = images(3)
+    probs = un.predict_proba_tta(Recorder(), X)
+    np.testing.assert_array_equal(probs, np.full((3, 10), 3))  # the mean of 1..5
+    image = X.reshape(3, 28, 28)
+    first, up, down, left, right = Recorder.seen
+    np.testing.assert_array_equal(first, image)
+    np.testing.assert_array_equal(up[:, :-1], image[:, 1:])  # moved up: row r shows row r + 1
+    np.testing.assert_array_equal(down[:, 1:], image[:, :-1])
+    np.testing.assert_array_equal(left[:, :, :-1], image[:, :, 1:])
+    np.testing.assert_array_equal(right[:, :, 1:], image[:, :, :-1])
+    assert not up[:, -1].any() and not right[:, :, 0].any()  # zeros move in
+    network = nn.NeuralNetwork(seed=0)
+    np.testing.assert_array_equal(
+        un.predict_proba_tta(network, X, tta=False), network.predict_proba(X)
+    )
