@@ -3,11 +3,10 @@
     python src/NN_Numpy.py            # train 784-128-64-10 on MNIST, evaluate, save, plot
     python src/NN_Numpy.py --help     # every training option, with its default
 
-Read it top to bottom: 1. activations and loss, 2. FCLayer, 3. NeuralNetwork,
-4. training, 5. data, 6. plots, 7. main. What you do with a trained network (your own
-photos, a Kaggle submission, a report, a drawing page, gradient checks) is next door,
-in src/use_network.py. Shapes: B = batch size, N = number of images, 784 = 28 * 28
-pixels, 10 digits. Importing this file runs nothing; only `python src/NN_Numpy.py` trains.
+Read it top to bottom: 1. activations and loss, 2. FCLayer, 3. NeuralNetwork, 4. training,
+5. data, 6. plots, 7. main. What you do with a trained network (your own photos, a Kaggle
+submission, a report, a drawing page, gradient checks) is in src/use_network.py. Shapes: B =
+batch size, N = number of images, 784 = 28 * 28 pixels, 10 digits. Importing runs nothing.
 """
 
 from __future__ import annotations
@@ -148,11 +147,6 @@ class FCLayer:
 MAX_PARAMETERS = 50_000_000  # a model file claiming more is refused before allocating it
 
 
-def count_parameters(layer_sizes: list[int]) -> int:
-    """Weights and biases of the layers: the sum of (n_in + 1) * n_out."""
-    return sum((n_in + 1) * n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
-
-
 class NeuralNetwork:
     """A stack of FCLayers: ReLU hidden layers, then the logits, whose softmax gives the class
     probabilities; trained on cross-entropy."""
@@ -161,7 +155,8 @@ class NeuralNetwork:
         layer_sizes = [int(n) for n in layer_sizes]
         if len(layer_sizes) < 2 or min(layer_sizes) < 1:
             raise InputError(f"layer sizes must be at least two numbers >= 1, got {layer_sizes}")
-        if count_parameters(layer_sizes) > MAX_PARAMETERS:
+        n_parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(layer_sizes, layer_sizes[1:]))
+        if n_parameters > MAX_PARAMETERS:  # weights and biases
             raise InputError(f"layer sizes {layer_sizes}: over {MAX_PARAMETERS:,} parameters")
         rng = np.random.default_rng(seed)
         activations = ["relu"] * (len(layer_sizes) - 2) + ["identity"]  # the last: logits
@@ -241,9 +236,8 @@ class NeuralNetwork:
         loss = -log_probs[np.arange(len(y)), y].mean()
         return float(loss), float((log_probs.argmax(axis=1) == y).mean())
 
-    # -- saving and loading ------------------------------------------------------------
-    # One .npz holds the layer sizes, every weight and bias, and the run record as JSON
-    # text: the model and its record are one file, so they can never disagree.
+    # -- saving and loading: one .npz holds the layer sizes, every weight and bias, and the run
+    # record as JSON text: the model and its record are one file and can never disagree.
 
     def save(self, path: str | Path) -> None:
         arrays = {"layer_sizes": np.array(self.layer_sizes), "record": json.dumps(self.record)}
@@ -334,19 +328,18 @@ class SGD:
     def step(self, params: list, grads: list, learning_rate: float) -> None:
         if not self.velocities:
             self.velocities = [np.zeros_like(param) for param in params]
-        # A Python float: a NumPy float64 would make `float32 array * rate` compute in
-        # float64 (NumPy 2's promotion rules), 4x slower, then cast back.
-        learning_rate = float(learning_rate)
+        learning_rate = float(learning_rate)  # np.float64 * float32 array would be float64: slow
         for param, grad, velocity in zip(params, grads, self.velocities):
             velocity *= self.momentum  # in place: no new arrays per step
             velocity += grad
             if self.weight_decay:
                 velocity += self.weight_decay * param
-            param -= learning_rate * velocity
+            param -= learning_rate * velocity  # in place: the layer's own array moves
 
 
 class Adam:
-    """Adam: each parameter's step is scaled by a running estimate of its gradient's size.
+    """Adam: each parameter's step is scaled by a running estimate of its gradient's size
+    (weight decay, if any, is added to the gradient first, as in SGD).
 
     m <- b1 m + (1 - b1) grad;  v <- b2 v + (1 - b2) grad^2   (running mean and mean square)
     param -= lr * m_hat / (sqrt(v_hat) + eps); m_hat, v_hat undo the bias of starting at 0.
@@ -425,29 +418,27 @@ class TrainingDiverged(RuntimeError):
 
 
 def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=print) -> list:
-    """Mini-batch SGD for config.epochs epochs; returns the history: per epoch, a dict of loss,
-    learning_rate, seconds and, with validation data, val_loss and val_accuracy. The network
-    keeps the last epoch's weights: nothing is chosen by looking at the validation rows, so
-    their accuracy is an honest estimate."""
+    """Mini-batch training (SGD or Adam) for config.epochs epochs; returns the history, per epoch
+    a dict of loss, learning_rate, seconds and val_loss, val_accuracy. The network keeps the last
+    epoch's weights: nothing is chosen on the validation rows, so their accuracy is honest."""
     config = config or TrainConfig()
     X_train, y_train = network.check_input(X_train, y_train)
     if X_val is not None:
         X_val, y_val = network.check_input(X_val, y_val)
     rng = np.random.default_rng(config.seed)  # shuffling and augmentation, reproducible
+    optimizer = SGD(config.momentum, config.weight_decay)
     if config.optimizer == "adam":
         optimizer = Adam(weight_decay=config.weight_decay)
-    else:
-        optimizer = SGD(config.momentum, config.weight_decay)
     padded = np.pad(X_train.reshape(-1, 28, 28), [(0, 0), (2, 2), (2, 2)])  # (N, 32, 32), 0 around
     history = []
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
-        learning_rate = learning_rate_at(epoch - 1, config)
+        learning_rate = learning_rate_at(epoch - 1, config)  # 0-based: epoch 1 has the peak
         losses = []
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught below
             for rows, x in batches(X_train, padded, config, rng):  # 1. shuffled, distorted anew
-                # 2. forward: (B, 784) -> (B, 10) logits, and the loss
-                loss, grad_logits = softmax_cross_entropy(network.forward(x), y_train[rows])
+                logits = network.forward(x)  # 2. forward: (B, 784) -> (B, 10), then the loss
+                loss, grad_logits = softmax_cross_entropy(logits, y_train[rows])
                 # 3. backward: dL/dparameter for every layer, by the chain rule
                 network.backward(grad_logits)
                 # 4. update: every parameter takes a small step against its gradient
@@ -456,21 +447,23 @@ def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=pr
         train_loss = float(np.mean(losses))
         if not np.isfinite(train_loss):
             name, value = "learning_rate", config.learning_rate
-            if config.weight_decay > 0.01 <= value * config.weight_decay:  # a decay that overshoots
+            if (
+                config.weight_decay > 0.01 and value * config.weight_decay >= 0.01
+            ):  # decay overshoots
                 name, value = "weight_decay", config.weight_decay
             raise TrainingDiverged(
                 f"the training loss became {train_loss} in epoch {epoch}; try a smaller "
                 f"{name.replace('_', ' ')} (--{name.replace('_', '-')} {value / 10:g})"
             )
-        record = {"epoch": epoch, "loss": train_loss, "learning_rate": learning_rate}
+        stats = {"epoch": epoch, "loss": train_loss, "learning_rate": learning_rate}
         line = f"Epoch {epoch}/{config.epochs}, Loss: {train_loss:.4f}"
         if X_val is not None:
-            record["val_loss"], record["val_accuracy"] = network.evaluate(X_val, y_val)
-            line += f", Val Loss: {record['val_loss']:.4f}"
-            line += f", Val Accuracy: {100 * record['val_accuracy']:.2f}%"
-        record["seconds"] = time.perf_counter() - start
-        log(f"{line}, LR: {learning_rate:.4g}, Time: {record['seconds']:.2f}s")
-        history.append(record)
+            stats["val_loss"], stats["val_accuracy"] = network.evaluate(X_val, y_val)
+            line += f", Val Loss: {stats['val_loss']:.4f}"
+            line += f", Val Accuracy: {100 * stats['val_accuracy']:.2f}%"
+        stats["seconds"] = time.perf_counter() - start
+        log(f"{line}, LR: {learning_rate:.4g}, Time: {stats['seconds']:.2f}s")
+        history.append(stats)
     return history
 
 
@@ -678,11 +671,7 @@ def build_parser() -> argparse.ArgumentParser:
         help = setting.metadata["help"]
         parser.add_argument(*names, dest=setting.name, default=setting.default, help=help, **extra)
     add = parser.add_argument
-    add(
-        "--data-dir",
-        type=Path,
-        help="folder of Kaggle CSVs or IDX files; None: data/raw/ or bundled",
-    )
+    add("--data-dir", type=Path, help="Kaggle CSVs or IDX; None: data/raw/ or the bundled copy")
     add("--classes", help="class names: digits, fashion or a file of 10; None: from the data")
     add("--model", type=Path, default=MODEL_PATH, help="where to save the model and its record")
     add("--figures-dir", type=Path, default=FIGURES_DIR, help="where to save the figures")
@@ -729,7 +718,8 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
         print(f"Split: {len(y_train):,} training, {len(y_val):,} validation rows (stratified)")
     sizes = [N_PIXELS, *config.hidden, N_CLASSES]
     network = NeuralNetwork(sizes, seed=config.seed)
-    print(f"Network: {'-'.join(map(str, sizes))}, {count_parameters(sizes):,} parameters")
+    n_parameters = sum(p.size for p in network.parameters())
+    print(f"Network: {'-'.join(map(str, sizes))}, {n_parameters:,} parameters")
     print("Training: " + ", ".join(f"{k}={v}" for k, v in asdict(config).items()))
     start = time.perf_counter()
     try:
@@ -779,11 +769,8 @@ def report_errors(command: Callable[[], int]) -> int:
     """Run a command: an error a user can cause is one line on stderr and exit status 1; Ctrl-C
     or SIGTERM exit 130. Files are only replaced whole (atomic_write): a failed run damages none."""
 
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
     with contextlib.suppress(ValueError):  # signals can only be set in the main thread
-        signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # raises KeyboardInterrupt
     try:
         return command()
     except InputError as error:  # one line, whatever a file name holds

@@ -639,7 +639,7 @@ def explain_step(network: nn.NeuralNetwork, x, labels) -> list[str]:
             )
         lines.append(text)
         grad = grad_in
-    n = nn.count_parameters(network.layer_sizes)
+    n = sum(p.size for p in network.parameters())
     lines.append(f"update: each of the {n:,} parameters moves against its gradient (SGD step)")
     return lines
 

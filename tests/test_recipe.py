@@ -76,11 +76,7 @@ def test_the_update_is_the_one_line_rule_on_every_layer():
     for layer, (w, b) in zip(network.layers, zip(before[::2], before[1::2])):
         np.testing.assert_allclose(layer.weights, w - 0.1 * layer.grad_weights, rtol=1e-6)
         np.testing.assert_allclose(layer.bias, b - 0.1 * layer.grad_bias, rtol=1e-6)
-    assert (
-        sum(p.size for p in network.parameters())
-        == 109_386
-        == nn.count_parameters([784, 128, 64, 10])
-    )
+    assert sum(p.size for p in network.parameters()) == 109_386
 
 
 def test_a_new_weights_array_keeps_training():
