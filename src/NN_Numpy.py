@@ -369,6 +369,7 @@ def learning_rate_at(epoch: int, config: TrainConfig) -> float:
     return config.learning_rate * 0.5 * (1 + float(np.cos(np.pi * epoch / config.epochs)))
 
 
+# (3, 784): each pixel's x and y, measured from the image's centre, and a 1 (for the shift)
 XY1 = np.vstack([np.indices((28, 28))[::-1].reshape(2, -1) - 13.5, np.ones((1, N_PIXELS))])
 
 
@@ -393,6 +394,7 @@ def warp(images: np.ndarray, xy: np.ndarray) -> np.ndarray:
     xy = np.clip(xy, 1, 30, out=xy).reshape(len(images), 2, N_PIXELS)  # outside: the zero frame
     corner = np.floor(xy)  # (B, 2, 784), float32: float32 - int32 would compute in float64
     fx, fy = np.subtract(xy, corner, out=xy).transpose(1, 0, 2)  # (B, 784) each: right of, below
+    # (B, 784): where each top-left corner is in images.ravel(), image b starting at b * 32 * 32
     index = (corner[:, 1] * 32 + corner[:, 0]).astype(np.intp) + np.arange(len(xy))[:, None] * 1024
     v00, v01, v10, v11 = (np.take(images.ravel()[i:], index) for i in (0, 1, 32, 33))  # corners
     # top = v00 + fx (v01 - v00), linear along x, then bottom, then along y; in place: no new arrays
