@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from file_io import InputError
+
 # pandas (CSV parsing), scikit-learn (splitting) and matplotlib (plots) are imported inside
 # the functions that use them: together they take ~3 s to import, which --help should not.
 
@@ -34,10 +36,6 @@ DTYPE = np.float32  # single precision: twice the matrix-multiply speed of float
 N_PIXELS = 28 * 28
 N_CLASSES = 10
 DIGIT_NAMES = list("0123456789")  # the class names, unless the data or --classes name others
-
-
-class InputError(ValueError):
-    """A problem with something the user gave (a file, an array, an option), said in one line."""
 
 
 # --- 1. Activations and loss --------------------------------------------------------------------
@@ -252,7 +250,7 @@ class NeuralNetwork:
         trusted (sizes, shapes, finite values) and never unpickles: read it there."""
         from file_io import read_model
 
-        sizes, arrays, record = read_model(path, dtype, MAX_PARAMETERS, InputError)
+        sizes, arrays, record = read_model(path, dtype, MAX_PARAMETERS)
         network = cls(sizes, dtype=dtype)
         for layer, (weights, bias) in zip(network.layers, arrays):
             layer.weights, layer.bias = weights, bias
@@ -547,7 +545,7 @@ def load_split(data_dir: Path | None, config: TrainConfig) -> dict:
     if data_dir and not list(Path(data_dir).glob("train.csv*")):  # IDX files, or Fashion's CSVs?
         from file_io import read_folder  # read next door
 
-        data, pixels, labels = read_folder(data_dir, InputError, normalize, read_digits_csv)
+        data, pixels, labels = read_folder(data_dir, normalize, read_digits_csv)
     else:
         source = find_data_file("train", data_dir)
         pixels, labels = read_digits_csv(source)
@@ -578,7 +576,7 @@ def atomic_write(path: str | Path):
     """with atomic_write(path) as f: the file at path is replaced only once f is whole."""
     from file_io import atomic_write  # with the checks a careful writer makes; read it there
 
-    return atomic_write(path, InputError)
+    return atomic_write(path)
 
 
 # --- 6. Plots -----------------------------------------------------------------------------------
@@ -702,7 +700,7 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
     folders = [args.data_dir] if args.data_dir else [KAGGLE_DATA_DIR, BUNDLED_DATA_DIR]
     figures = [] if args.no_plots else [args.figures_dir / "predictions.png"]
     outputs = [args.model, *figures, *(f.with_name("training_curves.png") for f in figures)]
-    check_outputs(outputs, data_files(folders), InputError)
+    check_outputs(outputs, data_files(folders))
     data = load_split(args.data_dir, config)
     X_train, y_train, X_val, y_val = (data[k] for k in ("X_train", "y_train", "X_val", "y_val"))
     origin = "bundled MNIST copy" if data["source"].parent == BUNDLED_DATA_DIR else "your file"
@@ -712,7 +710,7 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str])
     if args.classes:  # --classes digits | fashion | a file of 10 names, read next door
         from file_io import class_names
 
-        names = class_names(args.classes, InputError)
+        names = class_names(args.classes)
     print("Classes: " + ", ".join(names))
     if X_val is None:
         print(f"Training on all {len(y_train):,} rows (--train-on-all: no validation split)")

@@ -8,7 +8,8 @@ module only when it needs more:
 - csv_problem(): when a CSV fails the fast pass, what is wrong in words a user can act on:
   the file, the line as an editor numbers it, the column, and how to fix it.
 This module imports nothing of the project: it returns plain arrays, dicts and strings, and
-raises the exception class it is handed (NN_Numpy's InputError: one line, exit status 1).
+raises InputError, the project's one exception for a problem a user can fix (one line, exit
+status 1); every other module imports it from here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
+
+class InputError(ValueError):
+    """A problem with something the user gave (a file, an array, an option), said in one line."""
+
+
 # --- Class names ---------------------------------------------------------------------------
 
 DIGIT_NAMES = [str(digit) for digit in range(10)]
@@ -50,7 +56,7 @@ FASHION_NAMES = [
 MAX_NAME_LENGTH = 30  # a name is a caption in the figures
 
 
-def class_names(spec: str, error=ValueError) -> list[str]:
+def class_names(spec: str) -> list[str]:
     """--classes: "digits", "fashion", or a UTF-8 file of 10 names, one per line."""
     if spec in ("digits", "fashion"):
         return list(DIGIT_NAMES if spec == "digits" else FASHION_NAMES)
@@ -59,16 +65,18 @@ def class_names(spec: str, error=ValueError) -> list[str]:
     except (OSError, UnicodeDecodeError) as problem:
         why = getattr(problem, "strerror", None) or problem
         message = f"--classes {spec}: not digits, fashion or a readable file of names ({why})"
-        raise error(message) from None
+        raise InputError(message) from None
     names = [line.strip() for line in lines]
     while names and not names[-1]:
         names.pop()  # blank lines at the end
     if len(names) != 10 or not all(names):
-        raise error(f"{spec}: expected 10 class names, one per line, found {sum(map(bool, names))}")
+        raise InputError(
+            f"{spec}: expected 10 class names, one per line, found {sum(map(bool, names))}"
+        )
     if len(set(names)) != 10:
-        raise error(f"{spec}: class names must differ, found {', '.join(names)}")
+        raise InputError(f"{spec}: class names must differ, found {', '.join(names)}")
     if max(map(len, names)) > MAX_NAME_LENGTH:
-        raise error(f"{spec}: class names must be at most {MAX_NAME_LENGTH} characters")
+        raise InputError(f"{spec}: class names must be at most {MAX_NAME_LENGTH} characters")
     return names
 
 
@@ -83,9 +91,7 @@ MAX_ROWS = 1_000_000  # 784 MB of pixels (3 GB as float32): a header claiming mo
 FASHION_COLUMNS = ["label"] + [f"pixel{k}" for k in range(1, 785)]  # pixel1..pixel784
 
 
-def read_folder(
-    folder: Path, error=ValueError, normalize=None, read_csv=None
-) -> tuple[dict, np.ndarray, np.ndarray]:
+def read_folder(folder: Path, normalize=None, read_csv=None) -> tuple[dict, np.ndarray, np.ndarray]:
     """The labelled rows of a folder of IDX files or of Kaggle's Fashion-MNIST CSVs: (data,
     pixels (N, 784) uint8, labels (N,) int64). data holds "source" (the training file to name),
     "sha256" (of the training files), "shown" (what was read, and how many rows), "classes"
@@ -94,27 +100,27 @@ def read_folder(
     their own header."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise error(f"{folder}: no such folder")
-    train = [find_idx(folder, stem, error) for stem in ("train-images-idx3", "train-labels-idx1")]
-    test = [find_idx(folder, stem, error) for stem in ("t10k-images-idx3", "t10k-labels-idx1")]
+        raise InputError(f"{folder}: no such folder")
+    train = [find_idx(folder, stem) for stem in ("train-images-idx3", "train-labels-idx1")]
+    test = [find_idx(folder, stem) for stem in ("t10k-images-idx3", "t10k-labels-idx1")]
     if any(train):
         for pair in (train, test):  # images without labels, or labels without images
             if any(pair) and not all(pair):
                 swap = ("images-idx3", "labels-idx1")[:: 1 if pair[0] else -1]
                 have = pair[0] or pair[1]
-                raise error(f"{folder}: found {have.name} but not {have.name.replace(*swap)}")
+                raise InputError(f"{folder}: found {have.name} but not {have.name.replace(*swap)}")
         fashion = "fashion" in f"{folder.resolve().name}/{train[0].name}".lower()
         data = {"source": train[0], "sha256": sha256(*train)}
         shown = f"{train[0]} + {train[1].name} ({'Fashion-' * fashion}MNIST IDX files)"
-        pixels, labels = read_idx_pair(*train, error)
-        test = read_idx_pair(*test, error) if all(test) else None
+        pixels, labels = read_idx_pair(*train)
+        test = read_idx_pair(*test) if all(test) else None
     elif csv := find_file(folder, "fashion-mnist_train.csv"):
         fashion, test = True, find_file(folder, "fashion-mnist_test.csv")
         data, shown = {"source": csv, "sha256": sha256(csv)}, f"{csv} (Kaggle's Fashion-MNIST CSV)"
         pixels, labels = read_csv(csv, columns=FASHION_COLUMNS)
         test = read_csv(test, columns=FASHION_COLUMNS) if test else None
     else:
-        raise error(
+        raise InputError(
             f"no training data found in {folder}: looked for Kaggle's train.csv[.gz], MNIST's "
             "train-images-idx3-ubyte[.gz] + train-labels-idx1-ubyte[.gz] and Kaggle's "
             "fashion-mnist_train.csv[.gz]"
@@ -132,7 +138,7 @@ def find_file(folder: Path, name: str) -> Path | None:
     return next((p for p in (folder / name, folder / f"{name}.gz") if p.is_file()), None)
 
 
-def find_idx(folder: Path, stem: str, error=ValueError) -> Path | None:
+def find_idx(folder: Path, stem: str) -> Path | None:
     """The IDX file stem-ubyte[.gz] in folder, also under a prefix or with a '.' before idx,
     as some copies are named (fashion-train-images-idx3-ubyte.gz, train-images.idx3-ubyte)."""
     name, idx = stem.rsplit("-", 1)
@@ -141,7 +147,9 @@ def find_idx(folder: Path, stem: str, error=ValueError) -> Path | None:
     if len(found) == 2 and found[1].name == found[0].name + ".gz":
         return found[0]  # the file and its gzipped copy: the plain one, as for CSVs
     if len(found) > 1:
-        raise error(f"{folder}: several {stem}-ubyte files ({', '.join(p.name for p in found)})")
+        raise InputError(
+            f"{folder}: several {stem}-ubyte files ({', '.join(p.name for p in found)})"
+        )
     return found[0] if found else None
 
 
@@ -155,20 +163,20 @@ def sha256(*paths: Path) -> str:
     return digest.hexdigest()
 
 
-def read_idx_pair(images: Path, labels: Path, error=ValueError) -> tuple[np.ndarray, np.ndarray]:
+def read_idx_pair(images: Path, labels: Path) -> tuple[np.ndarray, np.ndarray]:
     """An IDX images file and its labels file: pixels (N, 784) uint8, labels (N,) int64 0-9."""
-    pixels, classes = read_idx(images, "images", error), read_idx(labels, "labels", error)
+    pixels, classes = read_idx(images, "images"), read_idx(labels, "labels")
     if len(pixels) != len(classes):
-        raise error(
+        raise InputError(
             f"{images} holds {len(pixels):,} images but {labels} holds {len(classes):,} labels"
         )
     bad = np.flatnonzero(classes > 9)
     if len(bad):
-        raise error(f"{labels}: label {classes[bad[0]]} of item {bad[0] + 1:,} is not 0-9")
+        raise InputError(f"{labels}: label {classes[bad[0]]} of item {bad[0] + 1:,} is not 0-9")
     return pixels, classes.astype(np.int64)
 
 
-def read_idx(path: Path, kind: str, error=ValueError) -> np.ndarray:
+def read_idx(path: Path, kind: str) -> np.ndarray:
     """An IDX file of unsigned bytes, gzipped or not: images (N, 784) or labels (N,), uint8.
 
     Memory follows the data that is really there, never the header's claim: a plain file's
@@ -182,46 +190,46 @@ def read_idx(path: Path, kind: str, error=ValueError) -> np.ndarray:
         with (gzip.open if gzipped else open)(path, "rb") as f:
             header = read_at_most(f, header_size)
             if len(header) < header_size:
-                raise error(
+                raise InputError(
                     f"{path}: truncated: {len(header)} bytes, shorter than the {header_size}-byte "
                     f"header of an IDX {kind} file"
                 )
             magic, count, *shape = struct.unpack(f">{1 + ndim}I", header)  # big-endian uint32
             if magic != IDX_MAGIC[kind]:
-                raise error(
+                raise InputError(
                     f"{path}: not an IDX file of {kind} (magic number 0x{magic:08X}, expected "
                     f"0x{IDX_MAGIC[kind]:08X})"
                 )
             if kind == "images" and shape != [28, 28]:
-                raise error(f"{path}: images of {shape[0]}x{shape[1]} pixels, expected 28x28")
+                raise InputError(f"{path}: images of {shape[0]}x{shape[1]} pixels, expected 28x28")
             if count == 0:
-                raise error(f"{path}: its header says it holds no {kind}")
+                raise InputError(f"{path}: its header says it holds no {kind}")
             too_many = f"{path}: its header says {count:,} {kind}, more than {MAX_ROWS:,}"
             if not gzipped:  # the file's size says it all, before anything is read
-                check_length(path, kind, count, os.fstat(f.fileno()).st_size - header_size, error)
+                check_length(path, kind, count, os.fstat(f.fileno()).st_size - header_size)
                 if count > MAX_ROWS:
-                    raise error(too_many)
+                    raise InputError(too_many)
             cap = min(count, MAX_ROWS) * row_size  # a gzip stream: read no more, whatever it holds
             data = read_at_most(f, cap + 1)
     except (OSError, EOFError, zlib.error) as problem:  # a corrupt gzip, an unreadable file
-        raise error(f"{path}: could not be read ({problem})") from None
+        raise InputError(f"{path}: could not be read ({problem})") from None
     if len(data) > cap and count > MAX_ROWS:
-        raise error(too_many)
-    check_length(path, kind, count, len(data), error)
+        raise InputError(too_many)
+    check_length(path, kind, count, len(data))
     values = np.frombuffer(data, dtype=np.uint8)  # no copy: the bytes read become the array
     return values.reshape(count, 784) if kind == "images" else values
 
 
-def check_length(path: Path, kind: str, count: int, length: int, error=ValueError) -> None:
+def check_length(path: Path, kind: str, count: int, length: int) -> None:
     """Refuse data (after the header) shorter or longer than the header's count says."""
     expected = count * (784 if kind == "images" else 1)
     if length < expected:
-        raise error(
+        raise InputError(
             f"{path}: truncated: its header says {count:,} {kind} ({expected:,} bytes after "
             f"the header), the file holds {length:,}"
         )
     if length > expected:
-        raise error(
+        raise InputError(
             f"{path}: over-long: more than the {expected:,} bytes of the {count:,} {kind} "
             "its header says"
         )
@@ -397,21 +405,21 @@ def data_files(folders: list[Path]) -> list[Path]:
     ]
 
 
-def check_outputs(outputs: list[Path], inputs: list[Path], error=ValueError) -> None:
+def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
     """Before any work, refuse an output that the run also reads, that is named twice, or that
     exists and is not a regular file (a folder, device, pipe, socket). Links count as targets."""
     read, targets = {p.resolve() for p in inputs}, [Path(p).resolve() for p in outputs]
     for path, target in zip(outputs, targets):  # exists(), is_file(): what the links point to
         if target in read:
-            raise error(f"{path} is also read by this run; write the output elsewhere")
+            raise InputError(f"{path} is also read by this run; write the output elsewhere")
         if targets.count(target) > 1:
-            raise error(f"{path} is named for two outputs; give each its own file")
+            raise InputError(f"{path} is named for two outputs; give each its own file")
         if Path(path).exists() and not Path(path).is_file():  # /proc/self/fd/1 is a pipe, say
-            raise error(f"{path} exists and is not a regular file; choose a file name")
+            raise InputError(f"{path} exists and is not a regular file; choose a file name")
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | Path, error=ValueError) -> Iterator:
+def atomic_write(path: str | Path) -> Iterator:
     """Write to a temporary file next to `path`, renamed over it only if writing succeeded:
     a crash mid-write leaves the old file untouched, never a half-written one. A link is
     written through to its target; a killed run's temporary file is removed next time."""
@@ -440,7 +448,7 @@ def atomic_write(path: str | Path, error=ValueError) -> Iterator:
         if "tmp" in locals():
             os.unlink(tmp)
         if isinstance(problem, OSError):  # no space, no permission...: say which file
-            raise error(
+            raise InputError(
                 f"cannot write {path}: {problem.strerror or problem}; choose another place"
             ) from None
         raise
@@ -449,7 +457,7 @@ def atomic_write(path: str | Path, error=ValueError) -> Iterator:
 # --- Reading a model: every array checked before it is trusted ----------------------------
 
 
-def read_model(path: Path, dtype, max_parameters: int, error=ValueError):
+def read_model(path: Path, dtype, max_parameters: int):
     """(layer sizes, [(weights, bias) per layer], run record) from a model saved by
     NeuralNetwork.save, checked before anything a hostile file asks for is allocated.
 
@@ -459,16 +467,16 @@ def read_model(path: Path, dtype, max_parameters: int, error=ValueError):
     """
     path = Path(path)
     if not path.is_file():
-        raise error(f"no model file at {path}; train one first: python src/NN_Numpy.py")
+        raise InputError(f"no model file at {path}; train one first: python src/NN_Numpy.py")
     if not zipfile.is_zipfile(path):
-        raise error(f"{path} is not a model saved by NN_Numpy.py (not an .npz archive)")
+        raise InputError(f"{path} is not a model saved by NN_Numpy.py (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
             return check_model(data, np.dtype(dtype), max_parameters)
     except ModelError as problem:
-        raise error(f"{path} is not a valid model file: {problem}") from None
+        raise InputError(f"{path} is not a valid model file: {problem}") from None
     except Exception as problem:  # zip, pickle refusal, truncation: all mean "not our file"
-        raise error(f"{path} is not a model saved by NN_Numpy.py ({problem})") from None
+        raise InputError(f"{path} is not a model saved by NN_Numpy.py ({problem})") from None
 
 
 class ModelError(ValueError):

@@ -406,7 +406,7 @@ def predict_command(args: argparse.Namespace) -> int:
         outputs += [args.save_preprocessed / f"{stem}.28x28.png" for stem in stems]
     if args.explain:
         outputs += [args.explain / f"{stem}.why.png" for stem in stems]
-    file_io.check_outputs(outputs, [args.model, *args.images], nn.InputError)
+    file_io.check_outputs(outputs, [args.model, *args.images])
     for path, stem in zip(args.images, stems):
         try:
             image = preprocess_image(path)
@@ -465,7 +465,7 @@ def submit_command(args: argparse.Namespace) -> int:
     test_file = args.test if args.test is not None else nn.find_data_file("test")
     if not test_file.is_file():
         raise nn.InputError(f"{test_file}: no such file; pass Kaggle's test.csv with --test")
-    file_io.check_outputs([args.out], [args.model, test_file], nn.InputError)
+    file_io.check_outputs([args.out], [args.model, test_file])
     pixels, _ = nn.read_digits_csv(test_file, labelled=False)
     labels = predict_proba_tta(network, nn.normalize(pixels), args.tta).argmax(axis=1)
     ids = np.arange(1, len(labels) + 1)
@@ -514,7 +514,7 @@ def report_command(args: argparse.Namespace) -> int:
         "mistake_heat_maps",
     ]
     figures = {name: args.figures_dir / f"{name}.png" for name in names_out}
-    file_io.check_outputs(list(figures.values()), [args.model, source], nn.InputError)
+    file_io.check_outputs(list(figures.values()), [args.model, source])
     split = nn.load_split(source.parent, config)
     if split["sha256"] != data["sha256"]:
         print(

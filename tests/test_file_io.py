@@ -83,7 +83,7 @@ def test_idx_rows_are_the_csv_rows_uint8_one_image_per_contiguous_row(tmp_path, 
     for gz in (True, False):
         folder = tmp_path / f"gz{gz}"
         write_idx_pair(folder, "train", pixels[:300], labels[:300], gz=gz)
-        data, got_pixels, got_labels = file_io.read_folder(folder, nn.InputError)
+        data, got_pixels, got_labels = file_io.read_folder(folder)
         np.testing.assert_array_equal(got_pixels, pixels[:300])
         np.testing.assert_array_equal(got_labels, labels[:300])
         assert got_pixels.dtype == np.uint8 and got_pixels.flags.c_contiguous
@@ -133,7 +133,7 @@ def test_training_from_fashion_mnist_csvs_reports_their_labelled_test_file(tmp_p
     )
     assert out[1] == f"Classes: {FASHION}"
     assert any(re.fullmatch(r"Test Accuracy: .*% \(200 labelled test rows\)", s) for s in out)
-    read = (folder, nn.InputError, None, nn.read_digits_csv)
+    read = (folder, None, nn.read_digits_csv)
     _, got_pixels, got_labels = file_io.read_folder(*read)
     np.testing.assert_array_equal(got_pixels, pixels[:500])  # pixel1 is the top-left pixel
     assert got_pixels.flags.c_contiguous and got_labels.tolist() == labels[:500].tolist()
@@ -210,7 +210,7 @@ def test_bad_idx_images_are_refused(tmp_path, name, header, payload, message, gz
     images = write_idx(tmp_path / f"train-images-idx3-ubyte{ext}", header, payload)
     write_idx(tmp_path / f"train-labels-idx1-ubyte{ext}", [0x801, 3], bytes(3))
     with pytest.raises(nn.InputError) as info:
-        file_io.read_folder(tmp_path, nn.InputError, None, nn.read_digits_csv)
+        file_io.read_folder(tmp_path, None, nn.read_digits_csv)
     assert str(info.value) == f"{images}: {message}"
 
 
@@ -260,7 +260,7 @@ def test_a_header_claiming_2_to_the_31_images_allocates_nothing(tmp_path, gz):
     tracemalloc.start()
     try:
         with pytest.raises(nn.InputError) as info:
-            file_io.read_idx(path, "images", nn.InputError)
+            file_io.read_idx(path, "images")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -278,7 +278,7 @@ def test_more_images_than_the_cap_are_refused(tmp_path, monkeypatch, gz):
     monkeypatch.setattr(file_io, "MAX_ROWS", 10)
     path = write_idx(tmp_path / f"x-idx3-ubyte{'.gz' * gz}", [0x803, 11, 28, 28], bytes(11 * 784))
     with pytest.raises(nn.InputError) as info:
-        file_io.read_idx(path, "images", nn.InputError)
+        file_io.read_idx(path, "images")
     assert str(info.value) == f"{path}: its header says 11 images, more than 10"
 
 
@@ -300,7 +300,7 @@ def test_bad_value_in_a_fashion_csv_names_line_and_column(tmp_path, mnist):
     rows[2, 9] = 300  # line 4 of the file, column pixel10
     path = write_fashion_csv(tmp_path / "fashion-mnist_train.csv", rows, labels[:4])
     with pytest.raises(nn.InputError) as info:
-        file_io.read_folder(tmp_path, nn.InputError, None, nn.read_digits_csv)
+        file_io.read_folder(tmp_path, None, nn.read_digits_csv)
     assert str(info.value) == (
         f"{path}, line 4, column 'pixel10': pixel value 300 is not an integer 0-255"
     )
