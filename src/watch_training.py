@@ -21,9 +21,15 @@ import re
 import threading
 import time
 
+from http import HTTPStatus
+from pathlib import Path
+
 import numpy as np
 
+import draw_server
 import NN_Numpy as nn
+import page_server
+from page_server import RequestError
 
 PANEL_PER_CLASS = 3  # validation digits of each class on the page's fixed panel
 BATCH_SAMPLE = 16  # images of the current batch shown
@@ -33,10 +39,6 @@ HISTOGRAM_BINS = 41
 SMOOTHING = 0.98  # the per-batch loss is an exponential moving average: 0.98 old + 0.02 new
 
 ACTIONS = ("pause", "resume", "step", "epoch", "stop")
-
-
-class StopTraining(Exception):
-    """Raised in the training thread by the hook when the page asks to stop."""
 
 
 class ControlError(ValueError):
@@ -96,30 +98,23 @@ class Decimated:
         self.seen += 1
 
 
-class TrainingWatch:
+class TrainingWatch(nn.TrainingHook):
     """The hook of one training run, and the state the page shows. Thread-safe."""
 
-    def __init__(
-        self,
-        network: nn.NeuralNetwork,
-        config: nn.TrainConfig,
-        n_train: int,
-        X_val: np.ndarray | None = None,
-        y_val: np.ndarray | None = None,
-        interval: float = 0.25,
-        clock=time.perf_counter,
-    ) -> None:
+    def __init__(self, config: nn.TrainConfig, interval=0.25, clock=time.perf_counter) -> None:
         self.config, self.interval, self.clock = config, interval, clock
         self.lock = threading.Condition()  # guards everything below; wait() holds a pause
-        self.epochs, self.batches_per_epoch = config.epochs, -(-n_train // config.batch_size)
+        self.epochs = config.epochs
+        self.batches_per_epoch = 0  # known when the training starts
+        self.started = False  # until train_started(): the data is still being read
         self.epoch = 0  # epochs finished
         self.batches_done = 0  # in the run
-        self.paused = self.finished = self.stopping = False
+        self.paused = self.finished = self.stopping = self.holding = False
         self.run_until_batch: int | None = None  # while paused: 'step' runs until batches_done
         self.run_until_epoch: int | None = None  # while paused: 'epoch' runs until self.epoch
-        self.learning_rate = nn.learning_rate_at(0, config)  # the rate of the next update
+        self.learning_rate = nn.learning_rate_at(0, config)  # of the latest update
         self.requested_learning_rate: float | None = None  # from the page, not yet applied
-        self.changes: list[dict] = []  # settings changed during the run, and when
+        self.changes: list[dict] = []  # every control, and when: for the page and the record
         self.history: list[dict] = []
         self.epoch_seconds: list[float] = []  # training time per epoch, pauses left out
         self.epoch_running = 0.0  # seconds trained in the current epoch so far
@@ -129,36 +124,44 @@ class TrainingWatch:
         self.health = Decimated(HEALTH_POINTS)  # dicts: batch, gradient, update_ratio, dead
         self.next_sample = clock()  # when the next snapshot is due
         self.measure_update = False  # the batch after a snapshot measures its update
-        self.start_weights = [layer.weights.copy() for layer in network.layers]
-        self.relu_layers = [
-            i for i, layer in enumerate(network.layers) if layer.activation == "relu"
-        ]
-        self.panel_images = self.panel_labels = None
-        if X_val is not None:
-            rows = panel_rows(y_val)
-            self.panel_images, self.panel_labels = X_val[rows], y_val[rows]
-        self.panel_predictions: dict | None = None
+        self.panel_images = self.panel_labels = self.panel_predictions = None
         self.batch_images: np.ndarray | None = None  # (16, 784) of the latest sampled batch
         self.batch_labels: list[int] = []
+        self.network_copy: nn.NeuralNetwork | None = None
         self.snapshot_version = 0
         self.weights_cache: tuple[int, bytes, float] | None = None
-        self.take_snapshot(network)
-        self.predict_panel(network)
-        self.histograms = self.weight_histograms(network)
+        self.histograms: list[dict] = []
+        self.message = "reading the data"
 
     # -- the hook: called by NN_Numpy.train() in the training thread --------------------------
 
-    def batch_done(self, network, images, labels, loss: float) -> None:
+    def train_started(self, network, X_train, y_train, X_val, y_val) -> None:
+        """Before the first batch: the weights at the start, the panel's digits."""
+        with self.lock:
+            self.batches_per_epoch = -(-len(X_train) // self.config.batch_size)
+            self.start_weights = [layer.weights.copy() for layer in network.layers]
+            self.relu_layers = [
+                i for i, layer in enumerate(network.layers) if layer.activation == "relu"
+            ]
+            if X_val is not None:
+                rows = panel_rows(y_val)
+                self.panel_images, self.panel_labels = X_val[rows], y_val[rows]
+            self.take_snapshot(network)
+            self.predict_panel(network)
+            self.histograms = self.weight_histograms(network)
+            self.started, self.message = True, ""
+            self.resumed_at = self.clock()
+
+    def batch_done(self, images, labels, loss, network, optimizer) -> None:
         """After each update. Blocks while paused; raises StopTraining when asked to stop."""
         now = self.clock()
         with self.lock:
             self.epoch_running += now - self.resumed_at
             self.batches_done += 1
-            self.smoothed_loss = (
-                loss
-                if self.smoothed_loss is None
-                else SMOOTHING * self.smoothed_loss + (1 - SMOOTHING) * loss
-            )
+            self.learning_rate = optimizer.learning_rate
+            if self.smoothed_loss is None:
+                self.smoothed_loss = loss
+            self.smoothed_loss = SMOOTHING * self.smoothed_loss + (1 - SMOOTHING) * loss
             self.loss_curve.add((self.batches_done, self.smoothed_loss))
             if self.measure_update:  # the update just made, against the snapshot before it
                 self.health.add(self.measure_health(network))
@@ -167,9 +170,9 @@ class TrainingWatch:
                 self.take_snapshot(network, images, labels)
                 self.next_sample = now + self.interval
                 self.measure_update = True
-            self.hold()
+            self.hold(optimizer)
 
-    def epoch_done(self, network, stats: dict) -> None:
+    def epoch_done(self, stats: dict, network, optimizer) -> None:
         """After each epoch's evaluation. Blocks while paused; raises StopTraining when asked."""
         now = self.clock()
         with self.lock:
@@ -180,21 +183,28 @@ class TrainingWatch:
             self.history.append(dict(stats))
             self.predict_panel(network)
             self.histograms = self.weight_histograms(network)
-            self.take_snapshot(network, None, None)
-            self.hold()
+            self.take_snapshot(network)
+            self.hold(optimizer)
 
-    def next_learning_rate(self, scheduled: float) -> float:
-        """The rate of the next update: the schedule's, times the ratio the page asked for."""
-        return scheduled
+    def record(self) -> dict:
+        """What the run record adds: every control the page sent, and when."""
+        with self.lock:
+            return {"controls": [dict(change) for change in self.changes]}
 
     # -- inside the hook, with the lock held ---------------------------------------------------
 
-    def hold(self) -> None:
-        """Wait while paused (a step or an epoch lets the training run on to its end)."""
+    def hold(self, optimizer) -> None:
+        """Wait while paused (a step or an epoch lets the training run on to its end); then
+        apply a learning rate the page asked for: train() goes on from it."""
         while not self.stopping and self.must_wait():
+            self.holding = True  # the training waits here (tests wait for this)
             self.lock.wait()
+        self.holding = False
         if self.stopping:
-            raise StopTraining
+            raise nn.StopTraining
+        if self.requested_learning_rate is not None:
+            optimizer.learning_rate = self.learning_rate = self.requested_learning_rate
+            self.requested_learning_rate = None
         self.resumed_at = self.clock()
 
     def must_wait(self) -> bool:
@@ -263,7 +273,7 @@ class TrainingWatch:
 
     # -- for the page: called from the server threads ---------------------------------------------
 
-    def control(self, request) -> dict:
+    def control(self, request: dict) -> dict:
         """{"action": "pause" | "resume" | "step" | "epoch" | "stop"} or {"learning_rate": x};
         returns the new state, or raises ControlError naming the problem."""
         if not isinstance(request, dict) or len(request) != 1:
@@ -301,12 +311,16 @@ class TrainingWatch:
     def set_learning_rate(self, value) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ControlError(f"learning_rate must be a number, got {value!r}")
-        if not (math.isfinite(value) and value > 0):
-            raise ControlError(f"learning_rate must be a finite number > 0, got {value!r}")
+        try:
+            rate = float(value)
+        except OverflowError:  # an integer of 400 digits is JSON too
+            rate = math.inf
+        if not (math.isfinite(rate) and rate > 0):
+            raise ControlError(f"learning_rate must be a finite number > 0, got {rate!r}")
         if self.finished:
             raise ControlError("the training has finished; the learning rate has nothing to do")
-        self.requested_learning_rate = float(value)
-        self.changes.append(self.event(learning_rate=float(value)))
+        self.requested_learning_rate = rate
+        self.changes.append(self.event(learning_rate=rate))
 
     def event(self, **what) -> dict:
         return {"epoch": self.epoch, "batches_done": self.batches_done, **what}
@@ -328,7 +342,9 @@ class TrainingWatch:
             "batches_per_epoch": self.batches_per_epoch,
             "paused": self.paused,
             "finished": self.finished,
-            "stopping": self.stopping,
+            "started": self.started,
+            "stopping": self.stopping,  # asked to stop; with finished: stopped early
+            "message": self.message,
             "learning_rate": self.requested_learning_rate or self.learning_rate,
             "history": [dict(h) for h in self.history],
             "changes": [dict(c) for c in self.changes],
@@ -341,16 +357,19 @@ class TrainingWatch:
             "snapshot": self.snapshot_version,
         }
 
-    def weights_snapshot(self) -> tuple[int, bytes, float]:
-        """(version, bytes, scale) of the first layer's weights in the latest snapshot; encoded
-        once per snapshot, whichever tab asks."""
+    def weights_snapshot(self) -> tuple[int, bytes, float] | None:
+        """(version, bytes, scale) of the first layer's weights in the latest snapshot, encoded
+        once per snapshot whichever tab asks; None before the training starts."""
         with self.lock:
+            if self.network_copy is None:
+                return None
             version, weights = self.snapshot_version, self.network_copy.layers[0].weights
             if self.weights_cache is None or self.weights_cache[0] != version:
                 self.weights_cache = (version, *first_layer_bytes(weights))
             return self.weights_cache
 
     def batch_snapshot(self) -> tuple[bytes, list[int]]:
+        """The latest sampled batch's first images as bytes, and their labels."""
         with self.lock:
             if self.batch_images is None:
                 return b"", []
@@ -358,148 +377,122 @@ class TrainingWatch:
 
     def panel(self) -> dict:
         """The fixed validation digits (784 values 0-255 each) and their labels."""
-        if self.panel_images is None:
-            return {"images": [], "labels": []}
-        pixels = np.rint(self.panel_images * 255).astype(int)
-        return {"images": pixels.tolist(), "labels": self.panel_labels.tolist()}
+        with self.lock:
+            if self.panel_images is None:
+                return {"images": [], "labels": []}
+            pixels = np.rint(self.panel_images * 255).astype(int)
+            return {"images": pixels.tolist(), "labels": self.panel_labels.tolist()}
 
-    def drawing_network(self) -> nn.NeuralNetwork:
+    def drawing_network(self) -> nn.NeuralNetwork | None:
         """The network as it was at the latest snapshot, for the drawing pad (never the one
-        being trained: its forward() would overwrite what backward() needs)."""
+        being trained: its forward() would overwrite what backward() needs); None before the
+        training starts."""
         with self.lock:
             return self.network_copy
 
-    def finish(self) -> None:
-        """The training ended (all epochs, or stopped): the page says so, controls are off."""
+    def finish(self, message: str) -> None:
+        """The training ended (all epochs, stopped, or an error): the page says so."""
         with self.lock:
-            self.finished, self.paused = True, False
+            self.finished, self.paused, self.message = True, False, message
             self.lock.notify_all()
 
 
-# --- The page's server ------------------------------------------------------------------------
-# GET /state[?since=N]  the run as JSON (see state()); with since, the curves' points after batch N
+# --- The page's server: page_server's hardened server, with these routes ----------------------
+# GET /state[?since=N]  the run as JSON (TrainingWatch.state); with since, only the curves' points
+#                       after batch N (the page asks for what it does not have yet)
 # POST /control         {"action": "pause" | "resume" | "step" | "epoch" | "stop"} or
 #                       {"learning_rate": x}: 200 and the new state, or 400 naming the problem
-# GET /weights          the first layer's weights, uint8, unit after unit (X-Units, X-Scale)
-# GET /batch            images of the batch being trained on, uint8 (X-Labels)
-# GET /panel            the fixed validation digits: {"images": [[784 x 0-255]], "labels"}
-# POST /predict         the drawing page's answer, from the network as it is now
-
-from http import HTTPStatus  # noqa: E402
-from http.server import ThreadingHTTPServer  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import use_network as un  # noqa: E402
-
-WATCH_DIR = Path(__file__).resolve().parent / "watch"
-PAGE_FILES = {
-    "/": (WATCH_DIR / "index.html", "text/html; charset=utf-8"),
-    "/watch.js": (WATCH_DIR / "watch.js", "text/javascript; charset=utf-8"),
-    "/watch.css": (WATCH_DIR / "watch.css", "text/css; charset=utf-8"),
-    "/draw.js": (un.PAGE_DIR / "draw.js", "text/javascript; charset=utf-8"),
-    "/draw.css": (un.PAGE_DIR / "draw.css", "text/css; charset=utf-8"),
-}
-MAX_CONTROL_BYTES = 1000
+# GET /weights          the first layer's weights, one byte each, unit after unit (128 = 0, the
+#                       headers X-Units and X-Scale: 255 stands for +scale)
+# GET /batch            the first 16 images of a batch just trained on, one byte a pixel
+#                       (X-Labels: their labels, comma-separated)
+# GET /panel            the fixed validation digits: {"images": [[784 values 0-255]], "labels"}
+# POST /predict         the drawing page's answer (draw_server.answer_image) from the network
+#                       as it was a moment ago; 503 before the training starts
 
 
-class WatchServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, watch: TrainingWatch, request_timeout=un.REQUEST_TIMEOUT):
-        super().__init__(address, WatchHandler)
-        self.watch, self.request_timeout = watch, request_timeout
-        self.network_lock = threading.Lock()  # one drawing-pad forward pass at a time
-        self.files = {url: (path.read_bytes(), kind) for url, (path, kind) in PAGE_FILES.items()}
-
-
-class WatchHandler(un.DrawHandler):
+class WatchHandler(page_server.PageHandler):
     server: WatchServer
+    page_dir = Path(__file__).resolve().parent  # src/: the page in watch/, the pad's in draw/
+    pages = {
+        "/": ("watch/index.html", page_server.HTML),
+        "/watch.js": ("watch/watch.js", page_server.JAVASCRIPT),
+        "/watch.css": ("watch/watch.css", page_server.CSS),
+        "/draw.js": ("draw/draw.js", page_server.JAVASCRIPT),
+        "/draw.css": ("draw/draw.css", page_server.CSS),
+    }
+    routes = {
+        ("GET", "/state"): "state",
+        ("POST", "/control"): "control",
+        ("GET", "/panel"): "panel",
+        ("GET", "/weights"): "weights",  # bytes, sent by do_GET; listed for 405's Allow
+        ("GET", "/batch"): "batch",
+        ("POST", "/predict"): "predict",
+    }
+    empty_body_message = "empty body"
+    server_version = "watch_server"
 
     def log_message(self, format, *args) -> None:
-        pass  # a request line per poll would drown the training's own lines
+        """Quiet: a line per poll would drown the training's own lines; errors still show."""
+
+    def log_error(self, format, *args) -> None:
+        super().log_message(format, *args)
 
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
+        if path == "/state" and query:
+            match = re.fullmatch(r"since=([0-9]{1,15})", query)
+            if match:
+                self.send_json(HTTPStatus.OK, self.state(since=int(match[1])))
+            else:
+                self.send_error(HTTPStatus.BAD_REQUEST, "/state takes only ?since=N, N a batch")
+        elif self.path in ("/weights", "/batch"):
+            self.send_bytes()
+        else:
+            super().do_GET()
+
+    def send_bytes(self) -> None:
         watch = self.server.watch
-        if path == "/state":
-            match = re.fullmatch(r"(?:since=([0-9]{1,15}))?", query)
-            if not match:
-                self.send_error(HTTPStatus.BAD_REQUEST, "/state takes only ?since=N (a batch)")
-                return
-            state = watch.state()
-            since = int(match[1] or 0)
-            state["loss_curve"] = [p for p in state["loss_curve"] if p[0] > since]
-            state["health"] = [h for h in state["health"] if h["batch"] > since]
-            self.send_json(HTTPStatus.OK, state)
-        elif query:
-            self.send_error(HTTPStatus.NOT_FOUND, "no such page")
-        elif path == "/weights":
-            version, body, scale = watch.weights_snapshot()
-            units = len(body) // nn.N_PIXELS
-            headers = {"X-Snapshot": str(version), "X-Scale": f"{scale:.6g}", "X-Units": str(units)}
-            self.send_body(HTTPStatus.OK, "application/octet-stream", body, headers)
-        elif path == "/batch":
+        if self.path == "/batch":
             body, labels = watch.batch_snapshot()
             headers = {"X-Labels": ",".join(map(str, labels))}
-            self.send_body(HTTPStatus.OK, "application/octet-stream", body, headers)
-        elif path == "/panel":
-            self.send_json(HTTPStatus.OK, watch.panel())
-        elif path in ("/control", "/predict"):
-            self.refuse_method()
-        elif path in self.server.files:
-            body, content_type = self.server.files[path]
-            headers = {"Content-Security-Policy": un.CONTENT_SECURITY_POLICY}
-            self.send_body(HTTPStatus.OK, content_type, body, headers)
-        else:
-            self.send_error(HTTPStatus.NOT_FOUND, "no such page")
-
-    do_HEAD = do_GET
-
-    def do_POST(self) -> None:
-        try:
-            if self.path == "/control":
-                body = self.read_body()
-                try:
-                    request = json.loads(body)
-                except (ValueError, RecursionError):
-                    raise un.RequestError(HTTPStatus.BAD_REQUEST, "the body is not JSON") from None
-                try:
-                    answer = self.server.watch.control(request)
-                except ControlError as error:
-                    raise un.RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
-            elif self.path == "/predict":
-                body = self.read_body()
-                network = self.server.watch.drawing_network()
-                with self.server.network_lock:
-                    answer = un.answer_image(network, 0.0, body)
-            else:
-                self.refuse_method()
-                return
-        except un.RequestError as error:
-            self.send_error(error.status, str(error))
-        except TimeoutError:
-            self.send_error(HTTPStatus.REQUEST_TIMEOUT, "the request body did not arrive in time")
-        except Exception as error:  # noqa: BLE001 (a bug: no details to the client, only the log)
-            self.log_error("internal error on %s: %r", self.path, error)
-            self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
-        else:
-            self.send_json(HTTPStatus.OK, answer)
-
-    def refuse_method(self) -> None:
-        path = self.path.partition("?")[0]
-        allowed = {"/control": "POST", "/predict": "POST"}.get(path)
-        if allowed is None and (path in self.server.files or path in GET_PATHS):
-            allowed = "GET, HEAD"
-        if allowed is None:
-            self.send_error(HTTPStatus.NOT_FOUND, "no such page")
+        elif (snapshot := watch.weights_snapshot()) is None:
+            self.send_error(HTTPStatus.SERVICE_UNAVAILABLE, "the training has not started yet")
             return
-        self.send_error(
-            HTTPStatus.METHOD_NOT_ALLOWED,
-            f"{self.command} not allowed here; use {allowed}",
-            extra_headers={"Allow": allowed},
-        )
+        else:
+            version, body, scale = snapshot
+            units = len(body) // nn.N_PIXELS
+            headers = {"X-Snapshot": str(version), "X-Scale": f"{scale:.6g}", "X-Units": str(units)}
+        self.send_body(HTTPStatus.OK, "application/octet-stream", body, headers)
 
-    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse_method
+    def state(self, since: int = 0) -> dict:
+        state = self.server.watch.state()
+        state["loss_curve"] = [point for point in state["loss_curve"] if point[0] > since]
+        state["health"] = [sample for sample in state["health"] if sample["batch"] > since]
+        return state
+
+    def control(self, body: bytes) -> dict:
+        request = page_server.parse_json_object(body)
+        try:
+            return self.server.watch.control(request)
+        except ControlError as error:
+            raise RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
+
+    def panel(self) -> dict:
+        return self.server.watch.panel()
+
+    def predict(self, body: bytes) -> dict:
+        network = self.server.watch.drawing_network()
+        if network is None:
+            raise RequestError(HTTPStatus.SERVICE_UNAVAILABLE, "the training has not started yet")
+        with self.server.network_lock:  # a forward pass keeps its arrays in the layers
+            return draw_server.answer_image(network, 0.0, body)  # 0: always answer
 
 
-GET_PATHS = ("/state", "/weights", "/batch", "/panel")
+class WatchServer(page_server.PageServer):
+    """The page server, holding the run's TrainingWatch."""
+
+    def __init__(self, address, watch: TrainingWatch, **limits) -> None:
+        super().__init__(address, WatchHandler, **limits)
+        self.watch = watch
+        self.network_lock = threading.Lock()

@@ -24,6 +24,7 @@ let state = null;
 let shownSnapshot = -1; // the weights' snapshot on screen
 let shownPanelEpoch = -1;
 let panelLabels = [];
+let panelAsked = false; // the validation digits are fetched once, when the training starts
 let lastPadAsk = 0;
 let drawn = false; // something on the drawing pad to ask about again as the network learns
 
@@ -51,7 +52,8 @@ async function poll() {
     lastBatch = fresh.batches_done;
     state = fresh;
     showState();
-    if (state.snapshot !== shownSnapshot) await showWeightsAndBatch(state.snapshot);
+    if (state.started && !panelAsked) await loadPanel();
+    if (state.started && state.snapshot !== shownSnapshot) await showWeightsAndBatch(state.snapshot);
     if (message.dataset.from === "poll") message.textContent = "";
   } catch (error) {
     message.textContent = "the training's server does not answer: " + error.message;
@@ -114,9 +116,10 @@ function showState() {
   const s = state;
   const where = `epoch ${s.epoch} of ${s.epochs} done, batch ${s.batches_done.toLocaleString()}`;
   let mode = s.paused ? "paused" : "training";
-  if (s.stopping && !s.finished) mode = "stopping";
-  if (s.finished) mode = s.stopped_early ? "stopped" : "finished";
-  runStatus.textContent = `${where}: ${mode}`;
+  if (!s.started) mode = "starting";
+  if (s.stopping) mode = "stopping";
+  if (s.finished) mode = s.stopping ? "stopped early" : "finished";
+  runStatus.textContent = `${where}: ${mode}` + (s.message ? `. ${s.message}` : "");
   runStatus.className = "run-status " + (s.finished ? "finished" : s.paused ? "paused" : "");
   const last = s.history[s.history.length - 1];
   const accuracy =
@@ -126,8 +129,7 @@ function showState() {
   timing.textContent =
     `learning rate ${s.learning_rate.toPrecision(3)}${accuracy}; ` +
     `${formatSeconds(s.seconds_per_epoch)} per epoch` +
-    (s.finished ? "" : `, ${formatSeconds(s.seconds_left)} left`) +
-    (s.saved ? `. ${s.saved}` : "");
+    (s.finished ? "" : `, ${formatSeconds(s.seconds_left)} left`);
   pauseButton.textContent = s.paused ? "Resume" : "Pause";
   for (const button of [pauseButton, stopButton]) button.disabled = s.finished || s.stopping;
   for (const button of [stepButton, epochButton]) {
@@ -160,7 +162,7 @@ function showState() {
 // x in epochs: batch b of the run is at b / batches_per_epoch.
 function drawCurves() {
   const s = state;
-  const perEpoch = s.batches_per_epoch;
+  const perEpoch = s.batches_per_epoch || 1;
   const series = [
     { points: lossPoints.map(([b, loss]) => [b / perEpoch, loss]), color: "#8fa9cf", width: 1 },
     { points: s.history.map((h) => [h.epoch, h.loss]), color: "#1f4fbf", dots: true },
@@ -183,7 +185,7 @@ function drawCurves() {
 
 function drawHealth() {
   if (!healthPoints.length) return;
-  const perEpoch = state.batches_per_epoch;
+  const perEpoch = state.batches_per_epoch || 1;
   const layerSeries = (key, scale = 1) =>
     healthPoints[0][key].map((_, layer) => ({
       points: healthPoints.map((h) => [h.batch / perEpoch, scale * h[key][layer]]),
@@ -238,7 +240,7 @@ function drawChart(target, series, options = {}) {
   const left = 48;
   const right = 10;
   const top = 8;
-  const bottom = 22;
+  const bottom = 32;
   g.clearRect(0, 0, width, height);
   g.font = "11px system-ui, sans-serif";
   const ys = series.flatMap((s) => s.points.map((p) => p[1])).filter((y) => Number.isFinite(y));
@@ -296,8 +298,7 @@ function drawChart(target, series, options = {}) {
   for (let x = 0; x <= xMax + 1e-9; x += xStep) {
     g.fillText(String(Math.round(x)), toX(x), height - bottom + 5);
   }
-  g.textAlign = "right";
-  g.fillText("epoch", width - right, height - bottom + 5 - 0);
+  g.fillText("epochs", left + (width - left - right) / 2, height - 12);
   g.strokeStyle = "#999";
   g.strokeRect(left, top, width - left - right, height - top - bottom);
   g.setLineDash([4, 4]);
@@ -406,7 +407,9 @@ function drawDigitRow(box, bytes, captions) {
 }
 
 async function loadPanel() {
+  panelAsked = true;
   const panel = await getJSON("/panel");
+  if (!panel.labels.length) return; // no validation rows (--train-on-all)
   panelLabels = panel.labels;
   const bytes = new Uint8Array(panel.images.flat());
   drawDigitRow(document.getElementById("digits"), bytes, panel.labels.map(() => "?"));
@@ -434,7 +437,7 @@ function drawHistograms(layers) {
         const figure = document.createElement("figure");
         const caption = document.createElement("figcaption");
         const chart = document.createElement("canvas");
-        chart.width = 320;
+        chart.width = 300;
         chart.height = 70;
         figure.append(caption, chart);
         return figure;
@@ -444,8 +447,8 @@ function drawHistograms(layers) {
   layers.forEach((layer, i) => {
     const figure = box.children[i];
     figure.querySelector("figcaption").textContent =
-      `layer ${i + 1}: moved ${(100 * layer.moved).toFixed(1)}% of its start ` +
-      `(weights from -${layer.limit.toFixed(2)} to ${layer.limit.toFixed(2)})`;
+      `layer ${i + 1}: moved ${Math.round(100 * layer.moved)}% of its size at the start ` +
+      `(x: -${layer.limit.toFixed(2)} to ${layer.limit.toFixed(2)})`;
     const chart = figure.querySelector("canvas");
     const g = chart.getContext("2d");
     g.clearRect(0, 0, chart.width, chart.height);
@@ -469,6 +472,4 @@ function drawHistograms(layers) {
   });
 }
 
-loadPanel()
-  .catch((error) => (message.textContent = "could not load the validation digits: " + error.message))
-  .finally(poll);
+poll();
