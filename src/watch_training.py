@@ -15,7 +15,6 @@ the weights to bytes for the page in the server thread, once per snapshot.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import threading

@@ -81,7 +81,7 @@ def test_a_step_is_one_batch_and_an_epoch_runs_to_its_end(run):
     for _ in range(3):
         batches = watch.state()["batches_done"]
         watch.control({"action": "step"})
-        wait_until(lambda: held(watch) and watch.state()["batches_done"] > batches)
+        wait_until(lambda b=batches: held(watch) and watch.state()["batches_done"] > b)
         time.sleep(0.05)
         assert watch.state()["batches_done"] == batches + 1
     epoch = watch.state()["epoch"]
