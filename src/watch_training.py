@@ -15,11 +15,13 @@ the weights to bytes for the page in the server thread, once per snapshot.
 
 from __future__ import annotations
 
+import argparse
 import math
 import re
 import threading
 import time
 
+from dataclasses import fields
 from http import HTTPStatus
 from pathlib import Path
 
@@ -293,8 +295,8 @@ class TrainingWatch(nn.TrainingHook):
     def act(self, action) -> None:
         if action not in ACTIONS:
             raise ControlError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
-        if self.finished and action != "pause":
-            raise ControlError(f"the training has finished; {action!r} has nothing to do")
+        if self.finished:
+            raise ControlError(f"the training has finished; nothing to {action}")
         if action == "pause":
             self.paused = True
         elif action == "resume":
@@ -495,3 +497,75 @@ class WatchServer(page_server.PageServer):
         super().__init__(address, WatchHandler, **limits)
         self.watch = watch
         self.network_lock = threading.Lock()
+
+
+# --- The command: python src/use_network.py watch [training options] ---------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """NN_Numpy's own parser (every training option, the same defaults), and the page's."""
+    parser = nn.build_parser()
+    parser.prog = "use_network.py watch"
+    parser.description = (
+        "Train exactly as python src/NN_Numpy.py does, with the same options, and watch it "
+        "live in your browser: the curves, what the first-layer units look for, each layer's "
+        "health, digits being read, a drawing pad; pause, step, change the learning rate, "
+        "stop and save. Serves a page on this computer and prints its address first."
+    )
+    add_page_options(parser)
+    return parser
+
+
+def add_page_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8000, help="the page's port (0: any free one)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = {setting.name: getattr(args, setting.name) for setting in fields(nn.TrainConfig)}
+        config = nn.TrainConfig(**settings)
+    except ValueError as error:
+        parser.error(str(error))  # exits with status 2, after the usage line
+    # The run record's command is the training's own: the options without the page's.
+    page_options = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    add_page_options(page_options)
+    training_argv = page_options.parse_known_args(argv)[1]
+    return nn.report_errors(lambda: watch_training(config, args, training_argv))
+
+
+def watch_training(config: nn.TrainConfig, args: argparse.Namespace, argv: list[str]) -> int:
+    """Serve the page from a thread, train in this one (Ctrl-C stops as in NN_Numpy: exit 130,
+    nothing half-written), then keep the page up until Ctrl-C."""
+    watch = TrainingWatch(config)
+    try:
+        server = WatchServer(("127.0.0.1", args.port), watch)
+    except OSError as error:  # e.g. the port is taken
+        raise nn.InputError(
+            f"cannot serve on 127.0.0.1:{args.port}: {error.strerror}; try another --port"
+        ) from None
+    with server:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        print(url, flush=True)
+        print("Watch the training there; Ctrl-C stops it.", flush=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        if not args.no_browser:
+            draw_server.open_browser(url)
+        try:
+            status = nn.run_training(config, args, argv, hook=watch)
+            if status != 0:
+                watch.finish("the training failed (see the terminal); no model was saved")
+            elif watch.stopping:
+                watch.finish(f"stopped early; the model was saved to {args.model}")
+            else:
+                watch.finish(f"the model was saved to {args.model}")
+            print(f"Training over; the page stays up at {url} until Ctrl-C.", flush=True)
+            try:
+                threading.Event().wait()  # until Ctrl-C
+            except KeyboardInterrupt:
+                print("\nstopped", flush=True)
+            return status
+        finally:
+            server.shutdown()

@@ -1,5 +1,7 @@
 """The live training page (use_network.py watch, src/watch_training.py, src/watch/)."""
 
+import contextlib
+import json
 import threading
 import time
 
@@ -9,37 +11,23 @@ from threadpoolctl import threadpool_limits
 
 import NN_Numpy as nn
 import watch_training as wt
+from test_draw import browser, canvas_png, request  # noqa: F401 (browser: a fixture)
 
 CONFIG = nn.TrainConfig(epochs=50, batch_size=100, schedule="constant", seed=0)
-
-
-def train_with(watch, network, split, config=CONFIG):
-    """The training loop of NN_Numpy.train with the watch as its hook."""
-    import sys
-
-    sys.path.insert(0, "/tmp/watchdev")
-    import dev
-
-    X_train, y_train, X_val, y_val = split
-    return dev.train(network, X_train, y_train, X_val, y_val, config, watch)
 
 
 @pytest.fixture
 def run(small_split):
     """A watched training of 4,000 rows (40 batches an epoch) started in a thread; yields
-    (watch, network, thread). The training is stopped at the end if it still runs."""
+    (watch, network, outcome). The training is stopped at the end if it still runs."""
     network = nn.NeuralNetwork(seed=0)
-    X_train, y_train, X_val, y_val = small_split
-    watch = wt.TrainingWatch(network, CONFIG, len(y_train), X_val, y_val, interval=0)
+    watch = wt.TrainingWatch(CONFIG, interval=0)
     outcome = {}
 
     def target():
         with threadpool_limits(1):
-            try:
-                outcome["history"] = train_with(watch, network, small_split)
-            except wt.StopTraining:
-                outcome["stopped"] = True
-        watch.finish()
+            outcome["history"] = nn.train(network, *small_split, CONFIG, lambda line: None, watch)
+        watch.finish("done")
 
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
@@ -106,7 +94,7 @@ def test_stop_ends_the_training_at_once(run):
     state = watch.control({"action": "stop"})
     assert state["stopping"] is True
     wait_until(lambda: watch.state()["finished"])
-    assert outcome == {"stopped": True}
+    assert len(outcome["history"]) == 0
     assert [c["action"] for c in watch.state()["changes"]] == ["pause", "stop"]
 
 
@@ -129,10 +117,8 @@ def test_stop_ends_the_training_at_once(run):
         ({"learning_rate": 10**400}, "learning_rate must be a finite number > 0, got inf"),
     ],
 )
-def test_bad_controls_are_refused_naming_the_problem(small_split, request_, error):
-    network = nn.NeuralNetwork(seed=0)
-    X_val, y_val = small_split[2], small_split[3]
-    watch = wt.TrainingWatch(network, CONFIG, 4000, X_val, y_val)
+def test_bad_controls_are_refused_naming_the_problem(request_, error):
+    watch = wt.TrainingWatch(CONFIG)
     before = watch.state()
     with pytest.raises(wt.ControlError) as info:
         watch.control(request_)
@@ -159,3 +145,245 @@ def test_decimated_stays_bounded_and_spread_over_the_run():
     assert 5 <= len(points.points) <= 10
     assert points.points[0] == 0 and points.points[-1] >= 1000 - 2 * points.stride
     assert np.all(np.diff(points.points) == points.stride)
+
+
+def test_a_new_learning_rate_applies_from_the_next_batch_and_the_schedule_goes_on(small_split):
+    config = nn.TrainConfig(epochs=4, batch_size=100, seed=0)  # cosine
+    network = nn.NeuralNetwork(seed=0)
+    rates = []  # the optimizer's rate at every step, as the hook sees it
+
+    class Spy(wt.TrainingWatch):
+        def batch_done(self, images, labels, loss, network, optimizer):
+            rates.append(optimizer.learning_rate)
+            super().batch_done(images, labels, loss, network, optimizer)
+
+    watch = Spy(config, interval=0)
+    watch.control({"action": "epoch"})  # pause at the end of epoch 1
+    thread = threading.Thread(
+        target=lambda: nn.train(network, *small_split, config, lambda line: None, watch)
+    )
+    thread.start()
+    wait_until(lambda: held(watch))
+    state = watch.control({"learning_rate": 0.02})
+    assert state["learning_rate"] == 0.02
+    watch.control({"action": "step"})
+    wait_until(lambda: held(watch) and len(rates) == 41)
+    # Set at the end of epoch 1: epoch 2 goes on along the cosine from it
+    assert rates[39] == 0.1
+    assert rates[40] == pytest.approx(0.02 * nn.learning_rate_at(1, config) / 0.1)
+    watch.control({"learning_rate": 0.01})  # mid-epoch: from the next batch on
+    watch.control({"action": "resume"})
+    thread.join(30)
+    history = watch.state()["history"]
+    assert rates[41:80] == [0.01] * 39
+    # Epochs 3 and 4 follow the cosine from the new rate: scaled by 0.01 / epoch 2's own rate
+    scale = 0.01 / nn.learning_rate_at(1, config)
+    assert history[2]["learning_rate"] == pytest.approx(nn.learning_rate_at(2, config) * scale)
+    assert history[3]["learning_rate"] == pytest.approx(nn.learning_rate_at(3, config) * scale)
+    changes = watch.state()["changes"]
+    assert [c.get("learning_rate", c.get("action")) for c in changes] == [
+        "epoch",
+        0.02,
+        "step",
+        0.01,
+        "resume",
+    ]
+    assert changes[1]["epoch"] == 1 and changes[1]["batches_done"] == 40
+    assert changes[3]["batches_done"] == 41
+
+
+def test_health_numbers_are_measured_on_the_batch(small_split):
+    config = nn.TrainConfig(epochs=1, batch_size=100)
+    seen = {}
+
+    class Spy(wt.TrainingWatch):
+        def batch_done(self, images, labels, loss, network, optimizer):
+            seen["optimizer"] = optimizer
+            outputs = [layer.output for layer in network.layers[:2]]  # (B, 128), (B, 64)
+            seen["dead"] = [(output.max(axis=0) <= 0).mean() for output in outputs]
+            super().batch_done(images, labels, loss, network, optimizer)
+
+    network = nn.NeuralNetwork(seed=0)
+    watch = Spy(config, interval=0)
+    nn.train(network, *small_split, config, lambda line: None, watch)
+    samples = watch.state()["health"]
+    # interval 0: a snapshot after every batch, and each next batch measured against it
+    assert [sample["batch"] for sample in samples] == list(range(2, 41))
+    last = samples[-1]
+    gradients = [np.sqrt(np.mean(layer.grad_weights**2)) for layer in network.layers]
+    assert last["gradient"] == pytest.approx(gradients, rel=1e-5)
+    assert last["dead"] == pytest.approx(seen["dead"]) and max(seen["dead"]) > 0
+    # SGD's last step was learning_rate * velocity: |step| / |weights before it|
+    optimizer = seen["optimizer"]
+    steps = [optimizer.learning_rate * v for v in optimizer.velocities[::2]]  # weights, no biases
+    ratios = [
+        np.linalg.norm(step) / np.linalg.norm(layer.weights + step)
+        for layer, step in zip(network.layers, steps)
+    ]
+    assert last["update_ratio"] == pytest.approx(ratios, rel=1e-4)
+
+
+# ---------------------------------------------------------------------------
+# The page's API, served while a training runs
+# ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def serving(split):
+    """A long watched training in a thread and its page on a free port: (port, watch).
+    Stopped at the end."""
+    config = nn.TrainConfig(epochs=500, batch_size=100, seed=0)
+    network = nn.NeuralNetwork(seed=0)
+    watch = wt.TrainingWatch(config, interval=0.05)
+    server = wt.WatchServer(("127.0.0.1", 0), watch, request_timeout=2)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def target():
+        with threadpool_limits(1):
+            nn.train(network, *split, config, lambda line: None, watch)
+        watch.finish("done")
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    wait_until(lambda: watch.state()["epoch"] >= 1)
+    try:
+        yield server.server_address[1], watch
+    finally:
+        with contextlib.suppress(wt.ControlError):
+            watch.control({"action": "stop"})
+        thread.join(30)
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def served(small_split):
+    """One training and page for the tests that leave it running."""
+    with serving(small_split) as port_and_watch:
+        yield port_and_watch
+
+
+@pytest.fixture
+def served_alone(small_split):
+    """A training and page of the test's own, for the tests that pause or stop it."""
+    with serving(small_split) as port_and_watch:
+        yield port_and_watch
+
+
+def get_json(port, path, method="GET", body=None):
+    status, _, reply = request(port, method, path, body)
+    return status, json.loads(reply)
+
+
+def test_state_has_the_documented_fields(served):
+    port, _ = served
+    status, state = get_json(port, "/state")
+    assert status == 200
+    assert {"epoch", "epochs", "batches_done", "paused", "finished", "learning_rate"} <= set(state)
+    assert state["epochs"] == 500 and state["epoch"] >= 1 and state["batches_done"] >= 40
+    assert state["paused"] is False and state["finished"] is False
+    assert state["learning_rate"] == pytest.approx(0.1, rel=0.01)
+    first = state["history"][0]
+    assert set(first) == {"epoch", "loss", "val_loss", "val_accuracy", "learning_rate", "seconds"}
+    assert first["epoch"] == 1 and 0 < first["val_accuracy"] <= 1
+    # ?since=N: only the curves' points after batch N
+    _, later = get_json(port, f"/state?since={state['batches_done']}")
+    assert all(batch > state["batches_done"] for batch, _ in later["loss_curve"])
+    assert len(later["history"]) >= len(state["history"])
+
+
+def test_controls_over_http(served_alone):
+    port, watch = served_alone
+    status, state = get_json(port, "/control", "POST", b'{"action": "pause"}')
+    assert status == 200 and state["paused"] is True
+    wait_until(lambda: held(watch))
+    batches = watch.state()["batches_done"]
+    status, state = get_json(port, "/control", "POST", b'{"learning_rate": 0.05}')
+    assert status == 200 and state["learning_rate"] == 0.05
+    assert get_json(port, "/state")[1]["learning_rate"] == 0.05
+    status, state = get_json(port, "/control", "POST", b'{"action": "step"}')
+    wait_until(lambda: held(watch) and watch.state()["batches_done"] == batches + 1)
+    status, state = get_json(port, "/control", "POST", b'{"action": "stop"}')
+    assert status == 200 and state["stopping"] is True
+    wait_until(lambda: watch.state()["finished"])
+
+
+def test_the_weights_and_the_batch_come_as_bytes(served, small_split):
+    port, watch = served
+    status, headers, body = request(port, "GET", "/weights")
+    assert status == 200 and headers["Content-Type"] == "application/octet-stream"
+    assert len(body) == 128 * 784 and headers["X-Units"] == "128"
+    assert float(headers["X-Scale"]) > 0
+    status, headers, body = request(port, "GET", "/batch")
+    labels = [int(label) for label in headers["X-Labels"].split(",")]
+    assert status == 200 and len(body) == 16 * 784 and len(labels) == 16
+    assert set(labels) <= set(range(10))
+    status, panel = get_json(port, "/panel")
+    assert len(panel["images"]) == len(panel["labels"]) == 30
+    assert panel["labels"] == sorted(panel["labels"])  # 3 of each digit
+    X_val, y_val = small_split[2], small_split[3]
+    row = int(np.flatnonzero(y_val == 0)[0])
+    assert panel["images"][0] == np.rint(X_val[row] * 255).astype(int).tolist()
+
+
+def test_the_drawing_pad_asks_the_network_as_it_is_now(served, mnist):
+    port, watch = served
+    pixels, labels = mnist
+    right = 0
+    for image, label in zip(pixels[-10:], labels[-10:]):
+        status, answer = get_json(port, "/predict", "POST", canvas_png(image))
+        assert status == 200 and len(answer["probabilities"]) == 10
+        right += answer["best_guess"] == label
+    assert right >= 7  # after an epoch or more on 4,000 rows
+    assert answer["digit"] == answer["best_guess"]  # no "not sure" while training
+
+
+@pytest.mark.parametrize(
+    "method, path, body, status, error",
+    [
+        ("POST", "/control", b"pause", 400, "the body is not JSON"),
+        ("POST", "/control", b"[1]", 400, "the body must be a JSON object {...}"),
+        ("POST", "/control", b'{"action": "fly"}', 400, "unknown action 'fly'; use one of"),
+        ("POST", "/control", b'{"learning_rate": -1}', 400, "learning_rate must be a finite"),
+        ("POST", "/control", b'{"learning_rate": 1e999}', 400, "learning_rate must be a finite"),
+        ("POST", "/control", b'{"learning_rate": NaN}', 400, "learning_rate must be a finite"),
+        ("POST", "/control", b"\xff\xfe", 400, "the body is not JSON"),
+        ("POST", "/control", b"[" * 100_000, 400, "the body is not JSON"),
+        ("POST", "/control", None, 400, "empty body"),
+        ("GET", "/control", None, 405, "GET not allowed here; use POST"),
+        ("POST", "/state", b"{}", 405, "POST not allowed here; use GET"),
+        ("DELETE", "/weights", None, 405, "DELETE not allowed here; use GET"),
+        ("GET", "/state?since=-1", None, 400, "/state takes only ?since=N, N a batch"),
+        ("GET", "/state?since=1&x=2", None, 400, "/state takes only ?since=N, N a batch"),
+        ("GET", "/weights?x", None, 404, "no such page"),
+        ("GET", "/../NN_Numpy.py", None, 404, "no such page"),
+        ("GET", "/watch/index.html", None, 404, "no such page"),
+        ("POST", "/predict", b"not an image", 400, "not an image"),
+    ],
+)
+def test_hostile_requests_get_4xx_json_and_the_training_goes_on(
+    served, method, path, body, status, error
+):
+    port, watch = served
+    before = watch.state()["batches_done"]
+    got, _, reply = request(port, method, path, body)
+    assert got == status
+    assert json.loads(reply)["error"].startswith(error)
+    wait_until(lambda: watch.state()["batches_done"] > before)
+    assert watch.state()["paused"] is False
+
+
+def test_before_the_training_starts(small_split):
+    watch = wt.TrainingWatch(CONFIG)
+    server = wt.WatchServer(("127.0.0.1", 0), watch)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        status, state = get_json(port, "/state")
+        assert status == 200 and state["started"] is False and state["message"]
+        assert request(port, "GET", "/weights")[0] == 503
+        assert get_json(port, "/predict", "POST", canvas_png())[0] == 503
+        assert get_json(port, "/panel") == (200, {"images": [], "labels": []})
+    finally:
+        server.shutdown()
+        server.server_close()
