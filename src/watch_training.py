@@ -342,6 +342,7 @@ class TrainingWatch(nn.TrainingHook):
             "batches_done": self.batches_done,
             "batches_per_epoch": self.batches_per_epoch,
             "paused": self.paused,
+            "held": self.holding,  # paused, and the training is waiting (not finishing a batch)
             "finished": self.finished,
             "started": self.started,
             "stopping": self.stopping,  # asked to stop; with finished: stopped early

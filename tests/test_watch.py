@@ -2,8 +2,15 @@
 
 import contextlib
 import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -387,3 +394,175 @@ def test_before_the_training_starts(small_split):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# ---------------------------------------------------------------------------
+# The command line: python src/use_network.py watch [training options]
+# ---------------------------------------------------------------------------
+
+USE_NETWORK = Path(nn.__file__).parent / "use_network.py"
+
+
+def start_watch(tmp_path, *options):
+    """use_network.py watch on a free port, training 3,000 rows; returns (process, port)."""
+    command = [sys.executable, str(USE_NETWORK), "watch", "--limit", "3000", "--no-plots"]
+    command += ["--port", "0", "--no-browser", "--model", str(tmp_path / "model.npz"), *options]
+    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
+    )
+    url = process.stdout.readline().strip()  # the first line printed
+    match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", url)
+    if not match:
+        process.kill()
+        raise AssertionError(url + process.communicate()[1])
+    return process, int(match[1])
+
+
+def test_stop_saves_a_loadable_model_whose_record_says_so(tmp_path):
+    process, port = start_watch(tmp_path, "--epochs", "300", "--learning-rate", "0.05")
+    try:
+        wait_until(lambda: get_json(port, "/state")[1]["epoch"] >= 2, timeout=60)
+        epoch = get_json(port, "/control", "POST", b'{"action": "pause"}')[1]["epoch"]
+        get_json(port, "/control", "POST", b'{"learning_rate": 0.02}')
+        get_json(port, "/control", "POST", b'{"action": "epoch"}')
+        wait_until(lambda: get_json(port, "/state")[1]["epoch"] > epoch)
+        status, state = get_json(port, "/control", "POST", b'{"action": "stop"}')
+        assert status == 200 and state["stopping"]
+        wait_until(lambda: get_json(port, "/state")[1]["finished"], timeout=60)
+        state = get_json(port, "/state")[1]
+        assert "stopped early" in state["message"]
+        assert (tmp_path / "model.npz").is_file()  # saved, while the page stays up
+        assert get_json(port, "/control", "POST", b'{"action": "resume"}')[0] == 400
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0 and "Traceback" not in err, err
+    assert "Training over; the page stays up" in out
+    network = nn.NeuralNetwork.load(tmp_path / "model.npz")
+    record = network.record
+    epochs_done = len(record["history"])
+    assert 3 <= epochs_done < 300 and record["stopped_early"] == {"epochs_done": epochs_done}
+    controls = record["controls"]
+    assert [c.get("learning_rate", c.get("action")) for c in controls] == [
+        "pause",
+        0.02,
+        "epoch",
+        "stop",
+    ]
+    assert controls[1]["epoch"] >= 2 and controls[1]["batches_done"] > 0
+    assert record["command"][2:] == ["--limit", "3000", "--no-plots"] + [
+        "--model",
+        str(tmp_path / "model.npz"),
+        "--epochs",
+        "300",
+        "--learning-rate",
+        "0.05",
+    ]  # the training's own options: NN_Numpy.py takes them as they are
+    assert record["settings"]["learning_rate"] == 0.05
+    assert record["metrics"]["accuracy"] > 0.8
+
+
+def test_ctrl_c_while_training_stops_cleanly_and_saves_nothing(tmp_path):
+    process, port = start_watch(tmp_path, "--epochs", "300")
+    try:
+        wait_until(lambda: get_json(port, "/state")[1]["batches_done"] > 0, timeout=60)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert not (tmp_path / "model.npz").exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary file left either
+
+
+def test_a_port_in_use_is_one_line(tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status = wt.main(["--port", str(port), "--no-browser", "--model", str(tmp_path / "m.npz")])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot serve on 127.0.0.1:{port}: ") and err.count("\n") == 1
+    assert err.rstrip().endswith("try another --port")
+
+
+# ---------------------------------------------------------------------------
+# In a real browser: headless Chromium, driven by Selenium (the fixture is test_draw's)
+# ---------------------------------------------------------------------------
+
+CANVAS_PIXELS = """
+    const g = document.getElementById(arguments[0]).getContext('2d');
+    const data = g.getImageData(0, 0, g.canvas.width, g.canvas.height).data;
+    let sum = 0;
+    for (let i = 0; i < data.length; i++) sum = (sum * 31 + data[i]) % 1000000007;
+    return sum;
+"""
+
+
+def test_the_page_in_a_real_browser(browser, small_split):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def page_epoch():
+        return int(re.match(r"epoch (\d+) of", status.text)[1])
+
+    wait = WebDriverWait(browser, 20, poll_frequency=0.05)
+    with serving(small_split) as (port, watch):
+        browser.get(f"http://127.0.0.1:{port}/")
+        status = browser.find_element(By.ID, "run-status")
+        wait.until(lambda _: "training" in status.text and page_epoch() >= 1)
+        # The curves and the first layer's weights change between two epochs
+        wait.until(lambda _: len(browser.find_elements(By.CSS_SELECTOR, "#digits figcaption")))
+        before = {
+            name: browser.execute_script(CANVAS_PIXELS, name) for name in ("loss-chart", "weights")
+        }
+        epoch = page_epoch()
+        wait.until(lambda _: page_epoch() >= epoch + 2)
+        for name, pixels in before.items():
+            wait.until(lambda _, n=name, p=pixels: browser.execute_script(CANVAS_PIXELS, n) != p)
+        captions = browser.find_elements(By.CSS_SELECTOR, "#digits figcaption")
+        assert len(captions) == 30
+        assert all(re.fullmatch(r"\d \d+%", c.text) for c in captions)
+        assert {c.get_attribute("class") for c in captions} <= {"right", "wrong"}
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#batch canvas")) == 16
+
+        # Pause: the epoch counter on the page stops
+        browser.find_element(By.ID, "pause").click()
+        wait.until(lambda _: status.text.endswith("paused"))  # held: no batch under way
+        shown = status.text
+        assert f"batch {watch.state()['batches_done']:,}:" in shown
+        time.sleep(0.5)
+        assert status.text == shown and watch.state()["paused"]
+        assert browser.find_element(By.ID, "pause").text == "Resume"
+
+        # A rate typed in the page shows in /state; "+1 batch" trains one batch
+        rate = browser.find_element(By.ID, "lr")
+        rate.clear()
+        rate.send_keys("0.0123", Keys.ENTER)
+        wait.until(lambda _: watch.state()["learning_rate"] == 0.0123)
+        batches = watch.state()["batches_done"]
+        browser.find_element(By.ID, "step").click()
+        wait.until(lambda _: f"batch {batches + 1:,}:" in status.text)
+        assert watch.state()["batches_done"] == batches + 1
+
+        # A digit drawn on the pad gets an answer from the network as it is now
+        canvas = browser.find_element(By.ID, "canvas")
+        answer = browser.find_element(By.ID, "answer")
+        stroke = ActionChains(browser, duration=10).move_to_element_with_offset(canvas, 5, -95)
+        stroke.click_and_hold()
+        for _ in range(19):
+            stroke.move_by_offset(-1, 10)
+        stroke.release().perform()
+        wait.until(lambda _: answer.text != "?")
+        assert re.fullmatch(r"\d", answer.text), answer.text
+
+        browser.find_element(By.ID, "pause").click()  # resume
+        wait.until(lambda _: status.text.endswith("training"))
+        errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+        assert errors == []

@@ -115,7 +115,7 @@ function formatSeconds(seconds) {
 function showState() {
   const s = state;
   const where = `epoch ${s.epoch} of ${s.epochs} done, batch ${s.batches_done.toLocaleString()}`;
-  let mode = s.paused ? "paused" : "training";
+  let mode = s.paused ? (s.held ? "paused" : "pausing") : "training";
   if (!s.started) mode = "starting";
   if (s.stopping) mode = "stopping";
   if (s.finished) mode = s.stopping ? "stopped early" : "finished";
