@@ -102,7 +102,7 @@ class Decimated:
 class TrainingWatch(nn.TrainingHook):
     """The hook of one training run, and the state the page shows. Thread-safe."""
 
-    def __init__(self, config: nn.TrainConfig, interval=0.25, clock=time.perf_counter) -> None:
+    def __init__(self, config: nn.TrainConfig, interval=0.5, clock=time.perf_counter) -> None:
         self.config, self.interval, self.clock = config, interval, clock
         self.lock = threading.Condition()  # guards everything below; wait() holds a pause
         self.epochs = config.epochs
@@ -131,7 +131,7 @@ class TrainingWatch(nn.TrainingHook):
         self.network_copy: nn.NeuralNetwork | None = None
         self.snapshot_version = 0
         self.weights_cache: tuple[int, bytes, float] | None = None
-        self.histograms: list[dict] = []
+        self.histograms: tuple[int, list[dict]] = (0, [])  # (snapshot, per layer)
         self.message = "reading the data"
 
     # -- the hook: called by NN_Numpy.train() in the training thread --------------------------
@@ -149,7 +149,6 @@ class TrainingWatch(nn.TrainingHook):
                 self.panel_images, self.panel_labels = X_val[rows], y_val[rows]
             self.take_snapshot(network)
             self.predict_panel(network)
-            self.histograms = self.weight_histograms(network)
             self.started, self.message = True, ""
             self.resumed_at = self.clock()
 
@@ -183,7 +182,6 @@ class TrainingWatch(nn.TrainingHook):
             self.epoch += 1
             self.history.append(dict(stats))
             self.predict_panel(network)
-            self.histograms = self.weight_histograms(network)
             self.take_snapshot(network)
             self.hold(optimizer)
 
@@ -251,9 +249,18 @@ class TrainingWatch(nn.TrainingHook):
             "probability": probs[np.arange(len(probs)), predicted].tolist(),
         }
 
-    def weight_histograms(self, network) -> list[dict]:
-        """Per layer, the weights now and at the start counted in the same bins, and how far they
-        moved: |W - W_start| / |W_start|."""
+    # -- for the page: called from the server threads ---------------------------------------------
+    # What takes more than a moment is computed here, from the latest snapshot (a copy nobody
+    # changes), outside the lock: the training never waits for the page, nor works for it
+    # when no page is open.
+
+    def weight_histograms(self) -> list[dict]:
+        """Per layer, the weights of the latest snapshot and those at the start counted in the
+        same bins, and how far they moved: |W - W_start| / |W_start|. Computed once a snapshot."""
+        with self.lock:
+            version, network = self.snapshot_version, self.network_copy
+            if network is None or self.histograms[0] == version:
+                return self.histograms[1]
         layers = []
         for layer, start in zip(network.layers, self.start_weights):
             # the bins span 99.5% of either; the few weights beyond go to the end bins
@@ -270,9 +277,9 @@ class TrainingWatch(nn.TrainingHook):
                     "moved": float(moved),
                 }
             )
+        with self.lock:
+            self.histograms = (version, layers)
         return layers
-
-    # -- for the page: called from the server threads ---------------------------------------------
 
     def control(self, request: dict) -> dict:
         """{"action": "pause" | "resume" | "step" | "epoch" | "stop"} or {"learning_rate": x};
@@ -327,8 +334,9 @@ class TrainingWatch(nn.TrainingHook):
         return {"epoch": self.epoch, "batches_done": self.batches_done, **what}
 
     def state(self) -> dict:
+        histograms = self.weight_histograms()
         with self.lock:
-            return self.state_locked()
+            return self.state_locked() | {"histograms": histograms}
 
     def state_locked(self) -> dict:
         done = sorted(self.epoch_seconds[-5:])  # the median of the last 5 epochs: time left
@@ -354,7 +362,7 @@ class TrainingWatch(nn.TrainingHook):
             "seconds_left": left,
             "loss_curve": list(self.loss_curve.points),
             "health": list(self.health.points),
-            "histograms": self.histograms,
+            "histograms": self.histograms[1],
             "panel": self.panel_predictions,
             "snapshot": self.snapshot_version,
         }
@@ -365,10 +373,13 @@ class TrainingWatch(nn.TrainingHook):
         with self.lock:
             if self.network_copy is None:
                 return None
+            if self.weights_cache is not None and self.weights_cache[0] == self.snapshot_version:
+                return self.weights_cache
             version, weights = self.snapshot_version, self.network_copy.layers[0].weights
-            if self.weights_cache is None or self.weights_cache[0] != version:
-                self.weights_cache = (version, *first_layer_bytes(weights))
-            return self.weights_cache
+        encoded = (version, *first_layer_bytes(weights))
+        with self.lock:
+            self.weights_cache = encoded
+        return encoded
 
     def batch_snapshot(self) -> tuple[bytes, list[int]]:
         """The latest sampled batch's first images as bytes, and their labels."""
@@ -556,15 +567,15 @@ def watch_training(config: nn.TrainConfig, args: argparse.Namespace, argv: list[
             draw_server.open_browser(url)
         try:
             status = nn.run_training(config, args, argv, hook=watch)
-            if status != 0:
-                watch.finish("the training failed (see the terminal); no model was saved")
-            elif watch.stopping:
-                watch.finish(f"stopped early; the model was saved to {args.model}")
-            else:
-                watch.finish(f"the model was saved to {args.model}")
-            print(f"Training over; the page stays up at {url} until Ctrl-C.", flush=True)
-            try:
-                threading.Event().wait()  # until Ctrl-C
+            try:  # from here on, Ctrl-C is the way to leave: nothing is left to lose
+                if status != 0:
+                    watch.finish("the training failed (see the terminal); no model was saved")
+                elif watch.stopping:
+                    watch.finish(f"stopped early; the model was saved to {args.model}")
+                else:
+                    watch.finish(f"the model was saved to {args.model}")
+                print(f"Training over; the page stays up at {url} until Ctrl-C.", flush=True)
+                threading.Event().wait()
             except KeyboardInterrupt:
                 print("\nstopped", flush=True)
             return status

@@ -3,7 +3,7 @@
 // own script (draw.js, loaded before this one); its POST /predict asks the network as it is
 // now. The server is src/watch_training.py; its API is described there and in the README.
 
-const POLL_MS = 250; // how often the page asks for /state while the training runs
+const POLL_MS = 500; // how often the page asks for /state while the training runs
 // SIDE (28, the pictures' side) comes from draw.js, as do sendCanvas() and the pad.
 
 const runStatus = document.getElementById("run-status");
@@ -59,7 +59,8 @@ async function poll() {
     message.textContent = "the training's server does not answer: " + error.message;
     message.dataset.from = "poll";
   }
-  setTimeout(poll, state && state.finished ? 4 * POLL_MS : POLL_MS);
+  const idle = document.hidden || (state && state.finished); // nobody looks, or nothing moves
+  setTimeout(poll, idle ? 4 * POLL_MS : POLL_MS);
 }
 
 async function control(body) {
