@@ -438,7 +438,7 @@ function drawHistograms(layers) {
         const figure = document.createElement("figure");
         const caption = document.createElement("figcaption");
         const chart = document.createElement("canvas");
-        chart.width = 300;
+        chart.width = 240;
         chart.height = 70;
         figure.append(caption, chart);
         return figure;
