@@ -23,8 +23,10 @@ import io
 import json
 import os
 import re
+import stat
 import struct
 import tempfile
+import unicodedata
 import warnings
 import zipfile
 import zlib
@@ -54,18 +56,30 @@ FASHION_NAMES = [
     "Ankle boot",
 ]
 MAX_NAME_LENGTH = 30  # a name is a caption in the figures
+MAX_NAMES_BYTES = 4096  # 10 names of 30 characters, 4 bytes each at most in UTF-8, and more
 
 
 def class_names(spec: str) -> list[str]:
-    """--classes: "digits", "fashion", or a UTF-8 file of 10 names, one per line."""
+    """--classes: "digits", "fashion", or a UTF-8 file of 10 names, one per line. The file is
+    read as every input is: a regular file (a pipe would block, /dev/zero never end), at most
+    MAX_NAMES_BYTES, then parsed."""
     if spec in ("digits", "fashion"):
         return list(DIGIT_NAMES if spec == "digits" else FASHION_NAMES)
+    refused = f"--classes {spec}: not digits, fashion or a readable file of names"
     try:
-        lines = Path(spec).read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as problem:
-        why = getattr(problem, "strerror", None) or problem
-        message = f"--classes {spec}: not digits, fashion or a readable file of names ({why})"
-        raise InputError(message) from None
+        with open_regular(spec) as f:
+            data = f.read(MAX_NAMES_BYTES + 1)
+    except OSError as problem:
+        raise InputError(f"{refused} ({problem.strerror or problem})") from None
+    if len(data) > MAX_NAMES_BYTES:
+        raise InputError(
+            f"{refused} (over {MAX_NAMES_BYTES:,} bytes, more than 10 names of "
+            f"{MAX_NAME_LENGTH} characters)"
+        )
+    try:
+        lines = data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as problem:
+        raise InputError(f"{refused} ({problem})") from None
     names = [line.strip() for line in lines]
     while names and not names[-1]:
         names.pop()  # blank lines at the end
@@ -73,11 +87,50 @@ def class_names(spec: str) -> list[str]:
         raise InputError(
             f"{spec}: expected 10 class names, one per line, found {sum(map(bool, names))}"
         )
+    for line, name in enumerate(names, 1):
+        if problem := name_problem(name):
+            raise InputError(f"{spec}, line {line}: {problem}")
     if len(set(names)) != 10:
         raise InputError(f"{spec}: class names must differ, found {', '.join(names)}")
-    if max(map(len, names)) > MAX_NAME_LENGTH:
-        raise InputError(f"{spec}: class names must be at most {MAX_NAME_LENGTH} characters")
     return names
+
+
+# Unicode's "other" categories: controls (Cc), formats such as right-to-left overrides (Cf),
+# surrogates, private use and unassigned; and the line and paragraph separators
+HIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+def name_problem(name) -> str | None:
+    """Why `name` cannot be a class name, or None. Names are printed and drawn: text only, no
+    control characters (an ANSI escape clears a terminal), and short enough for a caption."""
+    if not isinstance(name, str) or not name.strip():
+        return f"class name {name!r} is not text"
+    hidden = [c for c in name if unicodedata.category(c) in HIDDEN_CATEGORIES]
+    if hidden:
+        return (
+            f"class name {name!r} holds a control character (U+{ord(hidden[0]):04X}); "
+            "names are plain text"
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        return f"class name {name!r} is longer than {MAX_NAME_LENGTH} characters"
+    return None
+
+
+def literal_text(name: str) -> str:
+    """`name` as matplotlib draws it letter for letter: a pair of '$' would start math mode
+    (and `$\\bad0$` is an error after the model is saved), so each '$' is escaped."""
+    return name.replace("$", r"\$")
+
+
+def open_regular(path: str | Path):
+    """open(path, "rb"), refusing what is not a regular file: a pipe would block, a device
+    never end. O_NONBLOCK: opening a pipe does not wait for a writer; the opened file itself
+    is checked, so a file swapped after a check changes nothing."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(0, "not a regular file (a folder, pipe or device)")
+    return os.fdopen(fd, "rb")
 
 
 # --- A folder of MNIST IDX files or Fashion-MNIST CSVs -----------------------------------------
@@ -109,7 +162,7 @@ def read_folder(folder: Path, normalize=None, read_csv=None) -> tuple[dict, np.n
                 swap = ("images-idx3", "labels-idx1")[:: 1 if pair[0] else -1]
                 have = pair[0] or pair[1]
                 raise InputError(f"{folder}: found {have.name} but not {have.name.replace(*swap)}")
-        fashion = "fashion" in f"{folder.resolve().name}/{train[0].name}".lower()
+        fashion = "fashion" in f"{resolved(folder).name}/{train[0].name}".lower()
         data = {"source": train[0], "sha256": sha256(*train)}
         shown = f"{train[0]} + {train[1].name} ({'Fashion-' * fashion}MNIST IDX files)"
         pixels, labels = read_idx_pair(*train)
@@ -320,13 +373,14 @@ def csv_problem(path: Path, columns: list[str], read: dict) -> str:
         return str(error)
     except pd.errors.EmptyDataError:
         return f"{path} is empty; expected a header {columns[0]},..."
-    except pd.errors.ParserWarning:
-        return f"{path}, line 2: more fields than the header's columns"
+    except pd.errors.ParserWarning:  # the first data row has more fields than the header
+        line, found = long_row(path, len(columns))
+        return f"{path}, line {line}: expected {len(columns)} fields, found {found}"
     except pd.errors.ParserError as error:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-        if found:  # pandas counts rows; the message gives the line an editor shows
-            line = file_line(path, int(found[2]) - 1)
-            return f"{path}, line {line}: expected {found[1]} fields, found {found[3]}"
+        if re.search(r"Expected \d+ fields in line \d+, saw \d+", str(error)):
+            # pandas' line number skips some lines and not others: find the row ourselves
+            line, found = long_row(path, len(columns))
+            return f"{path}, line {line}: expected {len(columns)} fields, found {found}"
         return f"{path} could not be parsed as CSV: {error}"
     except (OSError, UnicodeDecodeError, EOFError) as error:  # a corrupt gzip, not UTF-8 text
         return f"{path} could not be read as CSV: {error}"
@@ -382,6 +436,18 @@ def first_bad_value(path: Path, text, columns: list[str]) -> str:
     return f"{path}, line {file_line(path, row + 1)}, column {columns[col]!r}: {problem}"
 
 
+def long_row(path: Path, n_fields: int) -> tuple[int, int]:
+    """(line, fields) of the first row with more than n_fields fields: the line of the file
+    (1-based) on which it ends, counting blank lines, Windows line ends and newlines inside
+    quotes as an editor does."""
+    with io.TextIOWrapper(BoundedFile(path), encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text)
+        for row in reader:
+            if len(row) > n_fields:
+                return reader.line_num, len(row)
+    return reader.line_num, n_fields  # not reached: pandas saw such a row
+
+
 def file_line(path: Path, row: int) -> int:
     """The line of the file (1-based) on which CSV row `row` (0: the header; blank lines are
     no rows) ends, counting Windows line ends and newlines inside quotes as an editor does."""
@@ -397,6 +463,18 @@ def file_line(path: Path, row: int) -> int:
 # --- Writing: the outputs a run may write, and writing each one whole -----------------------
 
 
+def resolved(path: str | Path) -> Path:
+    """The absolute path with every link followed, or an InputError for a link that leads back
+    to itself (Path.resolve raises RuntimeError there, or OSError for a link chain too long)."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):
+        raise InputError(
+            f"{path}: a symbolic link loop (a link that leads back to itself); "
+            "point it at a real file or folder"
+        ) from None
+
+
 def data_files(folders: list[Path]) -> list[Path]:
     """The data files in these folders that a training run may read: CSVs and IDX files."""
     folders = [Path(folder) for folder in folders if Path(folder).is_dir()]
@@ -408,7 +486,10 @@ def data_files(folders: list[Path]) -> list[Path]:
 def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
     """Before any work, refuse an output that the run also reads, that is named twice, or that
     exists and is not a regular file (a folder, device, pipe, socket). Links count as targets."""
-    read, targets = {p.resolve() for p in inputs}, [Path(p).resolve() for p in outputs]
+    read, targets = set(), [resolved(p) for p in outputs]
+    for p in inputs:
+        with contextlib.suppress(InputError):  # a link loop is no output either: nothing to match
+            read.add(resolved(p))
     for path, target in zip(outputs, targets):  # exists(), is_file(): what the links point to
         if target in read:
             raise InputError(f"{path} is also read by this run; write the output elsewhere")
@@ -423,7 +504,7 @@ def atomic_write(path: str | Path) -> Iterator:
     """Write to a temporary file next to `path`, renamed over it only if writing succeeded:
     a crash mid-write leaves the old file untouched, never a half-written one. A link is
     written through to its target; a killed run's temporary file is removed next time."""
-    path = Path(path).resolve()
+    path = resolved(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):  # .name.PID.xyz.tmp
