@@ -537,14 +537,19 @@ def atomic_write(path: str | Path) -> Iterator:
 
 # --- Reading a model: every array checked before it is trusted ----------------------------
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # models train and run in float32
+
 
 def read_model(path: Path, dtype, max_parameters: int):
     """(layer sizes, [(weights, bias) per layer], run record) from a model saved by
     NeuralNetwork.save, checked before anything a hostile file asks for is allocated.
 
     Never unpickles (allow_pickle=False); an .npz reads an array only when asked, and each
-    member's size is read from the zip directory first, so a bloated array is never inflated.
-    Weights must be floats of the right shapes, finite after conversion to `dtype`.
+    member's header is read first and must agree with its size in the zip directory, so
+    neither a bloated array nor a header claiming gigabytes is ever allocated. Weights must be
+    floats of the right shapes, finite in float32 whatever `dtype` they are read in, and small
+    enough that no pixels in [0, 1] can give an infinite logit (see output_bounds). The run
+    record is checked against what run_training writes (see check_record).
     """
     path = Path(path)
     if not path.is_file():
@@ -553,7 +558,8 @@ def read_model(path: Path, dtype, max_parameters: int):
         raise InputError(f"{path} is not a model saved by NN_Numpy.py (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
-            return check_model(data, np.dtype(dtype), max_parameters)
+            sizes, layers, text = check_model(data, np.dtype(dtype), max_parameters)
+        return sizes, layers, check_record(text, sizes, path)
     except ModelError as problem:
         raise InputError(f"{path} is not a valid model file: {problem}") from None
     except Exception as problem:  # zip, pickle refusal, truncation: all mean "not our file"
@@ -565,9 +571,11 @@ class ModelError(ValueError):
 
 
 def check_model(data, dtype: np.dtype, max_parameters: int):
+    """(sizes, [(weights, bias)], record text) of an open .npz, or ModelError."""
     bytes_of = {i.filename.removesuffix(".npy"): i.file_size for i in data.zip.infolist()}
     if bytes_of.get("layer_sizes", 0) > 10_000 or bytes_of.get("record", 0) > 10**7:
         raise ModelError("its layer_sizes or record is far larger than a model's")
+    member_header(data, "layer_sizes")
     sizes = data["layer_sizes"]
     if sizes.dtype.kind not in "iu" or sizes.ndim != 1 or len(sizes) < 2:
         raise ModelError(f"layer_sizes is {sizes.dtype} {sizes.shape}")
@@ -586,12 +594,359 @@ def check_model(data, dtype: np.dtype, max_parameters: int):
     for name, shape in zip(names, shapes):
         if bytes_of[name] > 1024 + 8 * int(np.prod(shape)):  # read none of a bloated array
             raise ModelError(f"{name} is larger than its {shape} floats")
+        declared, kind = member_header(data, name)
+        if declared != shape or kind.kind != "f":
+            raise ModelError(f"{name} is {kind} {declared}, not {shape} floats")
         array = data[name]
-        if array.shape != shape or array.dtype.kind != "f":
-            raise ModelError(f"{name} is {array.dtype} {array.shape}, not {shape} floats")
-        with np.errstate(over="ignore"):
-            array = array.astype(dtype)  # 1e300 is finite in float64, inf in float32
-        if not np.isfinite(array).all():
-            raise ModelError(f"{name} holds NaN or infinite values")
-        arrays.append(array)
-    return sizes, list(zip(arrays[::2], arrays[1::2])), json.loads(str(data["record"]))
+        with np.errstate(over="ignore"):  # 1e300 is finite in float64, inf in float32
+            finite = np.isfinite(array.astype(np.float32)).all()
+        if not finite:  # every command refuses it, whatever dtype it reads the model in
+            raise ModelError(f"{name} holds NaN or infinite values (in float32)")
+        arrays.append(array.astype(dtype))
+    layers = list(zip(arrays[::2], arrays[1::2]))
+    for layer, bound in enumerate(output_bounds(layers), 1):
+        if not bound <= FLOAT32_MAX / 2:  # half: room for rounding, and for max - min
+            raise ModelError(
+                f"its weights are too large: layer {layer} can output values up to {bound:.1e} "
+                f"for pixels in [0, 1], beyond float32's {FLOAT32_MAX:.1e}, so its logits "
+                "can be infinite; retrain it: python src/NN_Numpy.py"
+            )
+    member_header(data, "record")
+    record = data["record"]
+    return sizes, layers, str(record) if record.dtype.kind == "U" and record.ndim == 0 else None
+
+
+def member_header(data, name: str) -> tuple[tuple, np.dtype]:
+    """The shape and dtype that member name.npy declares, read from its header alone. Its
+    size in the zip directory must be exactly the header plus shape * itemsize bytes, as
+    np.save writes it: a header claiming gigabytes is refused before np.load allocates them."""
+    info = data.zip.getinfo(f"{name}.npy")
+    with data.zip.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version not in ((1, 0), (2, 0)):
+            raise ModelError(f"{name} has a .npy header of version {version}, not 1.0 or 2.0")
+        read_header = getattr(np.lib.format, f"read_array_header_{version[0]}_0")
+        shape, _, dtype = read_header(f)
+        header_size = f.tell()
+    if dtype.hasobject:  # pickled objects: np.load refuses them (allow_pickle=False)
+        return shape, dtype
+    size = header_size + int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if size != info.file_size:
+        raise ModelError(
+            f"{name}'s header says {dtype} {shape} ({size:,} bytes) but it holds "
+            f"{info.file_size:,} bytes"
+        )
+    return shape, dtype
+
+
+def output_bounds(layers: list) -> list[float]:
+    """The largest |value| each layer can output for any input in [0, 1]: |x @ W + b| <=
+    max over columns of sum |W| * max |x| + max |b|, and relu never grows a value. Above
+    float32's range, a forward pass can give inf, then NaN probabilities."""
+    bound, bounds = 1.0, []  # pixels in [0, 1]
+    for weights, bias in layers:  # (n_in, n_out), (n_out,)
+        column_sums = np.abs(weights).sum(axis=0, dtype=np.float64)  # (n_out,)
+        bound = float(column_sums.max() * bound + np.abs(bias).max(initial=0))
+        bounds.append(bound)
+    return bounds
+
+
+def check_finite(values: np.ndarray, model, what: str = "logits") -> np.ndarray:
+    """values, or an InputError naming the model when any is NaN or infinite: a safety net for
+    commands that use a model's outputs (read_model refuses weights that could cause it)."""
+    if not np.isfinite(values).all():
+        raise InputError(
+            f"{model} gives NaN or infinite {what}: its weights are unusable; retrain it: "
+            "python src/NN_Numpy.py"
+        )
+    return values
+
+
+# --- The run record: what NN_Numpy.run_training saves beside the weights, checked once ------
+# read_model returns a Record: every field below has its type and range, or is absent. Fields
+# it does not know are kept as they are, unchecked, for no command reads them. A field that
+# is there but wrong is dropped, and the reason kept, so a command that needs it can say what
+# is wrong (see require, optional); one that does not need it still runs. A
+# record that contradicts its own weights (hidden sizes, number of classes) is from another
+# run: the model is refused.
+
+RETRAIN = "retrain the model: python src/NN_Numpy.py"
+
+
+class Unusable(ValueError):
+    """Why a value of a run record cannot be used."""
+
+
+class Record(dict):
+    """A checked run record: .model names the file, .problems holds {field: why it was
+    dropped}, "" for the record itself."""
+
+    def __init__(self, fields: dict, model, problems: dict) -> None:
+        super().__init__(fields)
+        self.model, self.problems = model, problems
+
+
+def require(record: dict, key: str, why: str) -> object:
+    """record's field `key` ("settings.limit"), or an InputError saying it is missing or
+    unusable, why the command needs it, and how to get one."""
+    value = optional(record, key, Record)
+    if value is Record:  # the sentinel: absent
+        model = getattr(record, "model", "the model")
+        raise InputError(f"{model}'s run record has no {key}, needed {why}; {RETRAIN}")
+    return value
+
+
+def optional(record: dict, key: str, default):
+    """record's field `key`, or `default` if a model saved before the field existed lacks it;
+    an InputError if the field was there but unusable: a broken record is never guessed at."""
+    problems, model = getattr(record, "problems", {}), getattr(record, "model", "the model")
+    parts = key.split(".")
+    for prefix in (".".join(parts[:n]) for n in range(len(parts) + 1)):
+        if prefix in problems:
+            what = f"an unusable {prefix}" if prefix else "an unusable run record"
+            raise InputError(f"{model} has {what}: {problems[prefix]}; {RETRAIN}")
+    value = record
+    for part in parts:
+        if not isinstance(value, dict) or part not in value:
+            return default
+        value = value[part]
+    return value
+
+
+def shown(value) -> str:
+    """A value for a message: short, one line, control characters escaped."""
+    text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def number(ok, rule: str):
+    def check(value) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Unusable(f"{shown(value)} is not a number")
+        if not ok(value):
+            raise Unusable(f"{shown(value)} is not {rule}")
+        return float(value)
+
+    return check
+
+
+def whole(low: int, high: float = float("inf")):
+    def check(value) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Unusable(f"{shown(value)} is not a whole number")
+        if not low <= value <= high:
+            rule = f">= {low}" if high == float("inf") else f"{low}-{high}"
+            raise Unusable(f"{value} is not {rule}")
+        return value
+
+    return check
+
+
+def one_of(*choices: str):
+    def check(value) -> str:
+        if value not in choices or not isinstance(value, str):
+            raise Unusable(f"{shown(value)} is not one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def text(value) -> str:
+    """Text printed as it is: no control characters (an escape sequence clears a terminal)."""
+    if not isinstance(value, str):
+        raise Unusable(f"{shown(value)} is not text")
+    if any(unicodedata.category(c) in HIDDEN_CATEGORIES for c in value):
+        raise Unusable(f"{shown(value)} holds control characters")
+    return value
+
+
+def boolean(value) -> bool:
+    if not isinstance(value, bool):
+        raise Unusable(f"{shown(value)} is not true or false")
+    return value
+
+
+def nullable(check):
+    return lambda value: None if value is None else check(value)
+
+
+def list_of(check, at_least: int = 0):
+    def check_list(value) -> list:
+        if not isinstance(value, list):
+            raise Unusable(f"{shown(value)} is not a list")
+        if len(value) < at_least:
+            raise Unusable(f"{len(value)} entries, fewer than {at_least}")
+        checked = []
+        for i, item in enumerate(value, 1):
+            try:
+                checked.append(check(item))
+            except Unusable as problem:
+                raise Unusable(f"entry {i}: {problem}") from None
+        return checked
+
+    return check_list
+
+
+def names(value) -> list[str]:
+    """A model's class names: distinct, each a caption (see name_problem)."""
+    value = list_of(text, 1)(value)
+    for i, name in enumerate(value, 1):
+        if problem := name_problem(name):
+            raise Unusable(f"entry {i}: {problem}")
+    if len(set(value)) != len(value):
+        raise Unusable("two classes have the same name")
+    return value
+
+
+def digest(value) -> str:
+    if not isinstance(value, str) or not re.fullmatch("[0-9a-f]{64}", value):
+        raise Unusable(f"{shown(value)} is not a SHA-256 digest (64 hex digits)")
+    return value
+
+
+def versions(value) -> dict:
+    """{package: version}, both text."""
+    if not isinstance(value, dict):
+        raise Unusable(f"{shown(value)} is not an object")
+    return {text(package): text(version) for package, version in value.items()}
+
+
+SHARE = number(lambda v: 0 <= v <= 1, "in [0, 1]")
+POSITIVE = number(lambda v: 0 <= v < float("inf"), ">= 0 and finite")
+# TrainConfig's fields and rules (tests/test_hostile_records.py checks that the names agree)
+SETTINGS = {
+    "epochs": whole(1),
+    "batch_size": whole(1),
+    "optimizer": one_of("sgd", "adam"),
+    "learning_rate": number(lambda v: 0 < v < float("inf"), "> 0 and finite"),
+    "momentum": number(lambda v: 0 <= v < 1, "in [0, 1)"),
+    "schedule": one_of("cosine", "constant"),
+    "weight_decay": POSITIVE,
+    "shift": whole(0, 27),
+    "affine": number(lambda v: 0 <= v <= 10, "in [0, 10]"),
+    "elastic": number(lambda v: 0 <= v <= 10, "in [0, 10]"),
+    "hidden": list_of(whole(1, 10_000)),
+    "val_fraction": number(lambda v: 0 < v < 1, "in (0, 1)"),
+    "train_on_all": boolean,
+    "limit": nullable(whole(1)),
+    "seed": whole(0, 2**32 - 1),
+}
+DATA = {
+    "path": text,
+    "sha256": digest,
+    "rows": whole(1),
+    "classes": names,
+}
+METRICS = {
+    "evaluated_on": one_of("training", "validation"),
+    "accuracy": SHARE,
+    "loss": POSITIVE,
+    "seconds": POSITIVE,
+    # above 1 (inf: no threshold reached the target accuracy): never sure
+    "not_sure_threshold": number(lambda v: v >= 0, ">= 0"),
+    "test_accuracy": SHARE,
+}
+EPOCH = {  # one entry of the history; the first two are always there
+    "epoch": whole(1),
+    "loss": POSITIVE,
+    "learning_rate": POSITIVE,
+    "seconds": POSITIVE,
+    "val_loss": POSITIVE,
+    "val_accuracy": SHARE,
+}
+
+
+def fields_of(schema: dict):
+    """A checker of a JSON object: each known field checked, unknown ones dropped."""
+
+    def check(value) -> dict:
+        if not isinstance(value, dict):
+            raise Unusable(f"{shown(value)} is not an object")
+        return {key: schema[key](value[key]) for key in schema if key in value}
+
+    return check
+
+
+def history(value) -> list[dict]:
+    """The history: one entry per epoch, 1, 2, ..., each with its loss; validation figures in
+    every entry or in none."""
+    entries = list_of(fields_of(EPOCH), 1)(value)
+    for i, entry in enumerate(entries, 1):
+        for key in ("epoch", "loss"):
+            if key not in entry:
+                raise Unusable(f"entry {i} has no {key}")
+        if entry["epoch"] != i:
+            raise Unusable(f"entry {i} is for epoch {entry['epoch']}")
+        if ("val_loss" in entry, "val_accuracy" in entry) != (
+            "val_loss" in entries[0],
+            "val_accuracy" in entries[0],
+        ):
+            raise Unusable(f"entry {i} has other validation figures than entry 1")
+    return entries
+
+
+RECORD = {
+    "created": text,
+    "command": list_of(text, 1),
+    "settings": SETTINGS,
+    "data": DATA,
+    "versions": versions,
+    "history": history,
+    "metrics": METRICS,
+}
+
+
+def check_record(text_: str | None, sizes: list[int], model) -> Record:
+    """The run record, as JSON text, checked against RECORD (see above): a section (settings,
+    data, metrics) field by field, anything else as a whole. ModelError if it describes
+    other weights than `sizes`."""
+    try:
+        record = json.loads(text_) if text_ is not None else None
+    except (ValueError, RecursionError):
+        text_ = None
+    if text_ is None:
+        return Record({}, model, {"": "it is not JSON text"})
+    if not isinstance(record, dict):
+        return Record({}, model, {"": f"{shown(record)} is not a JSON object"})
+    fields, problems = dict(record), {}
+    for key, schema in RECORD.items():
+        if key not in record:
+            continue
+        if callable(schema):  # checked as a whole
+            check_field(schema, fields, key, problems, key)
+        elif not isinstance(record[key], dict):
+            problems[key] = f"{shown(fields.pop(key))} is not an object"
+        else:  # a section, field by field
+            for name in schema.keys() & record[key].keys():
+                check_field(schema[name], fields[key], name, problems, f"{key}.{name}")
+    check_against_weights(fields, sizes)
+    epochs = fields.get("settings", {}).get("epochs")
+    if "history" in fields and epochs is not None and len(fields["history"]) != epochs:
+        problems["history"] = f"{len(fields.pop('history'))} epochs, settings.epochs is {epochs}"
+    return Record(fields, model, problems)
+
+
+def check_field(check, fields: dict, name: str, problems: dict, key: str) -> None:
+    """fields[name] checked (and made float where a number is expected); dropped, and
+    problems[key] saying why, if it is unusable."""
+    try:
+        fields[name] = check(fields[name])
+    except Unusable as problem:
+        problems[key] = str(problem)
+        del fields[name]
+
+
+def check_against_weights(fields: dict, sizes: list[int]) -> None:
+    """A record whose hidden sizes or classes disagree with the weights is another run's."""
+    hidden = fields.get("settings", {}).get("hidden")
+    if hidden is not None and hidden != sizes[1:-1]:
+        raise ModelError(
+            f"its run record is another run's: settings.hidden is {hidden}, the weights' hidden "
+            f"layers are {sizes[1:-1]}; {RETRAIN}"
+        )
+    classes = fields.get("data", {}).get("classes")
+    if classes is not None and len(classes) != sizes[-1]:
+        raise ModelError(
+            f"its run record is another run's: data.classes names {len(classes)} classes, the "
+            f"weights give {sizes[-1]}; {RETRAIN}"
+        )
