@@ -23,6 +23,7 @@ import io
 import json
 import os
 import re
+import resource
 import stat
 import struct
 import tempfile
@@ -129,7 +130,7 @@ def open_regular(path: str | Path):
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise OSError(0, "not a regular file (a folder, pipe or device)")
+        raise OSError(0, "a folder, pipe or device, not a regular file")
     return os.fdopen(fd, "rb")
 
 
@@ -141,6 +142,10 @@ def open_regular(path: str | Path):
 
 IDX_MAGIC = {"images": 0x00000803, "labels": 0x00000801}
 MAX_ROWS = 1_000_000  # 784 MB of pixels (3 GB as float32): a header claiming more is refused
+# What a training run holds per image (NN_Numpy.load_split and train): the uint8 pixels, the
+# uint8 copy of the training rows taken by the split, their float32 copy, and augmentation's
+# float32 copy padded to 32x32. Checked against the memory there is before reading.
+TRAINING_BYTES_PER_ROW = 784 + 784 + 784 * 4 + 32 * 32 * 4  # 8,800
 FASHION_COLUMNS = ["label"] + [f"pixel{k}" for k in range(1, 785)]  # pixel1..pixel784
 
 
@@ -262,6 +267,8 @@ def read_idx(path: Path, kind: str) -> np.ndarray:
                 check_length(path, kind, count, os.fstat(f.fileno()).st_size - header_size)
                 if count > MAX_ROWS:
                     raise InputError(too_many)
+            if kind == "images":
+                check_memory(path, min(count, MAX_ROWS))
             cap = min(count, MAX_ROWS) * row_size  # a gzip stream: read no more, whatever it holds
             data = read_at_most(f, cap + 1)
     except (OSError, EOFError, zlib.error) as problem:  # a corrupt gzip, an unreadable file
@@ -271,6 +278,38 @@ def read_idx(path: Path, kind: str) -> np.ndarray:
     check_length(path, kind, count, len(data))
     values = np.frombuffer(data, dtype=np.uint8)  # no copy: the bytes read become the array
     return values.reshape(count, 784) if kind == "images" else values
+
+
+def check_memory(path: Path, count: int) -> None:
+    """Refuse, before reading them, more images than this machine can train on."""
+    need, available = count * TRAINING_BYTES_PER_ROW, available_memory()
+    if available is not None and need > available:
+        raise InputError(
+            f"{path}: its header says {count:,} images; training on them takes about "
+            f"{need / 2**30:.1f} GiB of memory and {available / 2**30:.1f} GiB is available; "
+            "use a file of fewer images, or a machine with more memory"
+        )
+
+
+def available_memory() -> int | None:
+    """The bytes this process can still allocate, as far as Linux tells: the memory free for
+    use (MemAvailable), within the address-space limit (ulimit -v) and a container's limit
+    (cgroup v2); None where none of these can be read."""
+    limits = []
+    with contextlib.suppress(OSError, TypeError):
+        meminfo = Path("/proc/meminfo").read_text()
+        limits.append(int(re.search(r"MemAvailable:\s+(\d+) kB", meminfo)[1]) * 1024)
+    address_space = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if address_space != resource.RLIM_INFINITY:
+        with contextlib.suppress(OSError, TypeError):
+            status = Path("/proc/self/status").read_text()
+            used = int(re.search(r"VmSize:\s+(\d+) kB", status)[1]) * 1024
+            limits.append(address_space - used)
+    with contextlib.suppress(OSError, ValueError):  # "max": no limit
+        cgroup = Path("/sys/fs/cgroup")
+        limit = int((cgroup / "memory.max").read_text())
+        limits.append(limit - int((cgroup / "memory.current").read_text()))
+    return max(min(limits), 0) if limits else None
 
 
 def check_length(path: Path, kind: str, count: int, length: int) -> None:
