@@ -648,7 +648,7 @@ def check_model(data, dtype: np.dtype, max_parameters: int):
             raise ModelError(
                 f"its weights are too large: layer {layer} can output values up to {bound:.1e} "
                 f"for pixels in [0, 1], beyond float32's {FLOAT32_MAX:.1e}, so its logits "
-                "can be infinite; retrain it: python src/NN_Numpy.py"
+                f"can be infinite; {RETRAIN}"
             )
     member_header(data, "record")
     record = data["record"]
@@ -695,8 +695,7 @@ def check_finite(values: np.ndarray, model, what: str = "logits") -> np.ndarray:
     commands that use a model's outputs (read_model refuses weights that could cause it)."""
     if not np.isfinite(values).all():
         raise InputError(
-            f"{model} gives NaN or infinite {what}: its weights are unusable; retrain it: "
-            "python src/NN_Numpy.py"
+            f"{model} gives NaN or infinite {what}: its weights are unusable; {RETRAIN}"
         )
     return values
 
@@ -828,7 +827,7 @@ def list_of(check, at_least: int = 0):
 
 def names(value) -> list[str]:
     """A model's class names: distinct, each a caption (see name_problem)."""
-    value = list_of(text, 1)(value)
+    value = list_of(lambda name: name, 1)(value)
     for i, name in enumerate(value, 1):
         if problem := name_problem(name):
             raise Unusable(f"entry {i}: {problem}")
@@ -961,7 +960,8 @@ def check_record(text_: str | None, sizes: list[int], model) -> Record:
     check_against_weights(fields, sizes)
     epochs = fields.get("settings", {}).get("epochs")
     if "history" in fields and epochs is not None and len(fields["history"]) != epochs:
-        problems["history"] = f"{len(fields.pop('history'))} epochs, settings.epochs is {epochs}"
+        last = len(fields.pop("history"))
+        problems["history"] = f"its last epoch is {last}, settings.epochs is {epochs}"
     return Record(fields, model, problems)
 
 
