@@ -490,7 +490,7 @@ def test_idx_images_beyond_the_memory_there_is_are_refused_from_the_header(tmp_p
     tracemalloc.stop()
     assert str(info.value) == (
         f"{folder / 'train-images-idx3-ubyte.gz'}: its header says 1,000,000 images; training "
-        "on them takes about 8.2 GiB of memory and 4.0 GiB is available; use a file of fewer "
+        "on them takes about 7.5 GiB of memory and 4.0 GiB is available; use a file of fewer "
         "images, or a machine with more memory"
     )
     assert peak < 5e6, peak  # sha256's 1 MiB chunks: nothing of the claimed 784 MB
