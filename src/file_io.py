@@ -414,8 +414,9 @@ def csv_problem(path: Path, columns: list[str], read: dict) -> str:
     except pd.errors.EmptyDataError:
         return f"{path} is empty; expected a header {columns[0]},..."
     except pd.errors.ParserWarning:  # the first data row has more fields than the header
-        line, found = long_row(path, len(columns))
-        return f"{path}, line {line}: expected {len(columns)} fields, found {found}"
+        return (
+            f"{path}, line {long_row(path, len(columns))[0]}: more fields than the header's columns"
+        )
     except pd.errors.ParserError as error:
         if re.search(r"Expected \d+ fields in line \d+, saw \d+", str(error)):
             # pandas' line number skips some lines and not others: find the row ourselves

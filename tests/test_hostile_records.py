@@ -515,7 +515,10 @@ def test_an_extra_field_after_blank_lines_names_the_editors_line(tmp_path, newli
     path.write_bytes(newline.join(lines).encode() + newline.encode())
     with pytest.raises(nn.InputError) as info:
         nn.read_digits_csv(path)
-    assert str(info.value) == f"{path}, line {extra_on + 2}: expected 785 fields, found 786"
+    problem = "expected 785 fields, found 786"
+    if extra_on == 2:  # the first data row: pandas only warns, and says so in other words
+        problem = "more fields than the header's columns"
+    assert str(info.value) == f"{path}, line {extra_on + 2}: {problem}"
 
 
 def test_a_bad_value_after_blank_lines_names_the_editors_line(tmp_path):
