@@ -7,6 +7,10 @@ module only when it needs more:
 - class_names(): the ten names of --classes digits | fashion | a file of names;
 - csv_problem(): when a CSV fails the fast pass, what is wrong in words a user can act on:
   the file, the line as an editor numbers it, the column, and how to fix it.
+- check_outputs(), atomic_write(): where a run may write, and writing each file whole;
+- read_model(): a model file, every array checked before it is allocated, and its run record
+  checked against what a training run writes; require() and optional() give a command the
+  part it needs, or one line saying what is missing and how to get it.
 This module imports nothing of the project: it returns plain arrays, dicts and strings, and
 raises InputError, the project's one exception for a problem a user can fix (one line, exit
 status 1); every other module imports it from here.
@@ -706,11 +710,12 @@ def check_finite(values: np.ndarray, model, what: str = "logits") -> np.ndarray:
 # read_model returns a Record: every field below has its type and range, or is absent. Fields
 # it does not know are kept as they are, unchecked, for no command reads them. A field that
 # is there but wrong is dropped, and the reason kept, so a command that needs it can say what
-# is wrong (see require, optional); one that does not need it still runs. A
-# record that contradicts its own weights (hidden sizes, number of classes) is from another
-# run: the model is refused.
+# is wrong (see require, optional); one that does not need it still runs. A record that
+# contradicts its own weights (hidden sizes, number of classes) is another run's: the model is
+# refused.
 
 RETRAIN = "retrain the model: python src/NN_Numpy.py"
+ABSENT = object()  # what optional gives require for a field that is not there
 
 
 class Unusable(ValueError):
@@ -729,8 +734,8 @@ class Record(dict):
 def require(record: dict, key: str, why: str) -> object:
     """record's field `key` ("settings.limit"), or an InputError saying it is missing or
     unusable, why the command needs it, and how to get one."""
-    value = optional(record, key, Record)
-    if value is Record:  # the sentinel: absent
+    value = optional(record, key, ABSENT)
+    if value is ABSENT:
         model = getattr(record, "model", "the model")
         raise InputError(f"{model}'s run record has no {key}, needed {why}; {RETRAIN}")
     return value
@@ -897,12 +902,12 @@ EPOCH = {  # one entry of the history; the first two are always there
 
 
 def fields_of(schema: dict):
-    """A checker of a JSON object: each known field checked, unknown ones dropped."""
+    """A checker of a JSON object: each known field checked, unknown ones kept as they are."""
 
     def check(value) -> dict:
         if not isinstance(value, dict):
             raise Unusable(f"{shown(value)} is not an object")
-        return {key: schema[key](value[key]) for key in schema if key in value}
+        return value | {key: schema[key](value[key]) for key in schema.keys() & value.keys()}
 
     return check
 
@@ -911,16 +916,14 @@ def history(value) -> list[dict]:
     """The history: one entry per epoch, 1, 2, ..., each with its loss; validation figures in
     every entry or in none."""
     entries = list_of(fields_of(EPOCH), 1)(value)
+    validation = [entry.keys() & {"val_loss", "val_accuracy"} for entry in entries]
     for i, entry in enumerate(entries, 1):
         for key in ("epoch", "loss"):
             if key not in entry:
                 raise Unusable(f"entry {i} has no {key}")
         if entry["epoch"] != i:
             raise Unusable(f"entry {i} is for epoch {entry['epoch']}")
-        if ("val_loss" in entry, "val_accuracy" in entry) != (
-            "val_loss" in entries[0],
-            "val_accuracy" in entries[0],
-        ):
+        if validation[i - 1] != validation[0]:
             raise Unusable(f"entry {i} has other validation figures than entry 1")
     return entries
 
@@ -936,15 +939,13 @@ RECORD = {
 }
 
 
-def check_record(text_: str | None, sizes: list[int], model) -> Record:
+def check_record(record_text: str | None, sizes: list[int], model) -> Record:
     """The run record, as JSON text, checked against RECORD (see above): a section (settings,
     data, metrics) field by field, anything else as a whole. ModelError if it describes
     other weights than `sizes`."""
     try:
-        record = json.loads(text_) if text_ is not None else None
-    except (ValueError, RecursionError):
-        text_ = None
-    if text_ is None:
+        record = json.loads(record_text)
+    except (TypeError, ValueError, RecursionError):  # no text, not JSON, nested too deep
         return Record({}, model, {"": "it is not JSON text"})
     if not isinstance(record, dict):
         return Record({}, model, {"": f"{shown(record)} is not a JSON object"})
