@@ -1,4 +1,5 @@
-"""Data files beyond Kaggle's digit CSVs, and what is wrong with a CSV that fails its check.
+"""The files a run reads and writes, each checked: data beyond Kaggle's digit CSVs, class
+names, model files and their run records, outputs written whole.
 
 NN_Numpy.py reads Kaggle's Digit Recognizer CSVs itself, in one fast pass. It imports this
 module only when it needs more:
@@ -6,7 +7,7 @@ module only when it needs more:
   Fashion-MNIST CSVs, with their labelled test set when there is one;
 - class_names(): the ten names of --classes digits | fashion | a file of names;
 - csv_problem(): when a CSV fails the fast pass, what is wrong in words a user can act on:
-  the file, the line as an editor numbers it, the column, and how to fix it.
+  the file, the line as an editor numbers it, the column, and how to fix it;
 - check_outputs(), atomic_write(): where a run may write, and writing each file whole;
 - read_model(): a model file, every array checked before it is allocated, and its run record
   checked against what a training run writes; require() and optional() give a command the
