@@ -210,7 +210,7 @@ def verdict(probs: np.ndarray, threshold: float) -> tuple[int | None, str]:
 def threshold_of(network: nn.NeuralNetwork) -> float:
     """The model's "not sure" threshold, set on its validation rows at training time; 0
     (always answer) for a model saved without one."""
-    return float(network.record.get("metrics", {}).get("not_sure_threshold", 0.0))
+    return float(file_io.optional(network.record, "metrics.not_sure_threshold", 0.0))
 
 
 def plot_explanation(image, probs, saliency, title: str, path: Path):
@@ -372,8 +372,7 @@ def plot_mistake_heat_maps(network, images, labels, probs, path: Path, names=nn.
 def require_digit_classes(network: nn.NeuralNetwork, path: Path, what: str) -> None:
     """Own photos and drawings are made to look like MNIST digits: a model trained on other
     classes (Fashion-MNIST, a names file) cannot read them, so refuse it in one line."""
-    data = network.record.get("data") if isinstance(network.record, dict) else None
-    names = data.get("classes", nn.DIGIT_NAMES) if isinstance(data, dict) else nn.DIGIT_NAMES
+    names = file_io.optional(network.record, "data.classes", nn.DIGIT_NAMES)
     if names != nn.DIGIT_NAMES:
         raise nn.InputError(
             f"{path} classifies {', '.join(names[:3])}, ... (not the digits 0-9); {what} "
