@@ -1,20 +1,22 @@
 """A small HTTP server for this computer's pages (the drawing page, the live-training page):
 Python's http.server, hardened so that it stays up whatever clients send or how many come.
+A page is a handler class naming its files and its JSON routes:
 
-    class StateHandler(page_server.PageHandler):                      # a page with a JSON API
-        page_dir, pages = Path("src/live"), {"/": ("index.html", page_server.HTML)}
+    class LiveHandler(page_server.PageHandler):
+        page_dir = Path(__file__).resolve().parent / "live"
+        pages = {"/": ("index.html", page_server.HTML)}
         routes = {("GET", "/state"): "state", ("POST", "/control"): "control"}
 
-        def state(self) -> dict:                                  # GET /state -> 200 JSON
-            return {"epoch": self.server.app.epoch}
+        def state(self) -> dict:                       # GET /state -> 200, JSON
+            return {"epoch": self.server.trainer.epoch}
 
-        def control(self, body: bytes) -> dict:                   # POST /control -> 200 JSON
-            command = page_server.parse_json_object(body)              # 400 unless a JSON object
-            ...
+        def control(self, body: bytes) -> dict:        # POST /control -> 200, JSON
+            command = page_server.parse_json_object(body)   # or 400
+            ...                                        # raise RequestError(400, "...") to refuse
 
-    page = page_server.PageServer(("127.0.0.1", 8001), StateHandler)
-    page.app = ...                       # whatever the handlers need; lock it if they share it
-    page.serve_forever()
+    server = page_server.PageServer(("127.0.0.1", 8001), LiveHandler)
+    server.trainer = ...     # what the handlers need (they run on several threads: lock it)
+    server.serve_forever()
 
 What every page gets:
 - A fixed pool of `max_connections` worker threads, not a thread per connection; up to
@@ -31,11 +33,13 @@ What every page gets:
   `max_body_bytes` (413), and a handler's bug is a 500 with no details (they go to the log).
 - Pages are served with a Content-Security-Policy that lets them load only their own files.
 - DNS rebinding and cross-site requests: when the server listens on a loopback address, a
-  request whose Host header names another site gets 403, and so does a POST whose Origin
-  is another site. A web page elsewhere can make the browser send requests here (a form
-  POST, or a DNS name rebound to 127.0.0.1) but can neither read the answers nor, for the
-  live-training page, press its buttons. Checking costs one line per request. Listening on
-  another address (--host 0.0.0.0) means trusting the network anyway; any Host is accepted.
+  request whose Host header is not 127.0.0.1 or localhost (with or without the port) gets
+  403, and so does one whose Origin header names another site (or is "null": a sandboxed
+  frame, a file). Without this, a web page elsewhere could make the browser send requests
+  here (a form POST, or its own DNS name rebound to 127.0.0.1 to read the answers): harmless
+  for the drawing page, which only reads digits, but not for a page with buttons, such as
+  the live-training page's POST /control. It costs a header lookup per request. A server
+  listening on another address (--host 0.0.0.0) trusts its network anyway: no check.
 """
 
 from __future__ import annotations
@@ -127,23 +131,24 @@ class PageServer(HTTPServer):
         # A page sent to a browser on this computer must name this computer (DNS rebinding).
         self.check_host = address[0] in ("127.0.0.1", "::1", "localhost")
         self.files = handler_class.load_pages()
-        self.waiting: queue.Queue[Connection | None] = queue.Queue(max_waiting)
+        self.max_waiting = max_waiting
+        self.waiting: queue.Queue[Connection | None] = queue.Queue()  # None: a worker stops
         self.serving: set[Connection] = set()  # the connections the workers are on
         self.serving_lock = threading.Lock()
         self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self.watch_deadlines, daemon=True)]
-        self.threads += [
+        self.watchdog = threading.Thread(target=self.watch_deadlines, daemon=True)
+        self.workers = [
             threading.Thread(target=self.work, daemon=True) for _ in range(max_connections)
         ]
-        for thread in self.threads:
+        for thread in [self.watchdog, *self.workers]:
             thread.start()
 
     def process_request(self, request: socket.socket, client_address) -> None:
         """Called for every accepted connection: queue it for a worker, or refuse it now."""
         connection = Connection(request, client_address, time.monotonic() + self.request_timeout)
-        try:
-            self.waiting.put_nowait(connection)
-        except queue.Full:
+        if self.waiting.qsize() < self.max_waiting:  # only this thread adds: the count holds
+            self.waiting.put(connection)
+        else:
             self.refuse(connection, "the server is busy; try again in a moment")
 
     def refuse(self, connection: Connection, message: str) -> None:
@@ -188,13 +193,18 @@ class PageServer(HTTPServer):
         self.RequestHandlerClass(connection, client_address, self)
 
     def server_close(self) -> None:
+        """Stop listening, close the queued connections, and stop the threads once the
+        requests being served are done (the watchdog last: it still cuts late ones)."""
         super().server_close()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.shutdown_request(self.waiting.get_nowait().sock)
+        for _ in self.workers:
+            self.waiting.put(None)
+        for thread in self.workers:
+            thread.join(timeout=self.request_timeout + 2)
         self.stopping.set()
-        for _ in self.threads[1:]:
-            with contextlib.suppress(queue.Full):
-                self.waiting.put(None, timeout=1)
-        for thread in self.threads:
-            thread.join(timeout=self.request_timeout + 1)
+        self.watchdog.join()
 
     def handle_error(self, request, client_address) -> None:
         """One line, not a traceback, for a client that hung up or stalled."""

@@ -1,15 +1,15 @@
-"""What you do with a trained network, one command each; the work is in the modules named
-beside each command.
+"""What you do with a trained network: the command line, one short function per command.
+The work is in the module named on the right.
 
-    python src/use_network.py predict my_digit.jpg   # your own handwriting    photos.py
-    python src/use_network.py draw                   # draw one in your browser draw_server.py
-    python src/use_network.py submit                 # Kaggle submission       submission.py
-    python src/use_network.py report                 # figures, the run record figures.py
-    python src/use_network.py gradcheck              # backprop vs finite diff math_checks.py
-    python src/use_network.py explain                # a step's matrix multiplies math_checks.py
+    python src/use_network.py predict my_digit.jpg   # your own handwriting     photos.py
+    python src/use_network.py draw                   # draw one in a browser    draw_server.py
+    python src/use_network.py submit                 # Kaggle submission        submission.py
+    python src/use_network.py report                 # figures and run record   figures.py
+    python src/use_network.py gradcheck              # backprop vs differences  math_checks.py
+    python src/use_network.py explain                # one step's multiplies    math_checks.py
 
 The network itself, and how it learns, is in NN_Numpy.py: train it first with
-`python src/NN_Numpy.py`. The imports run one way: these modules import NN_Numpy (and each
+`python src/NN_Numpy.py`. The imports run one way: those modules import NN_Numpy (and each
 other, never in a circle); NN_Numpy imports none of them; nothing imports this file.
 """
 
@@ -179,9 +179,8 @@ def option_problem(args: argparse.Namespace) -> str | None:
         "seed": (lambda v: 0 <= v < 2**32, "must be 0 to 2**32 - 1"),
     }
     for name, (ok, rule) in checks.items():
-        value = getattr(args, name, None)
-        if hasattr(args, name) and not ok(value):  # NaN fails every comparison: refused
-            return f"--{name.replace('_', '-')} {rule}, got {value}"
+        if hasattr(args, name) and not ok(getattr(args, name)):  # NaN fails every comparison
+            return f"--{name.replace('_', '-')} {rule}, got {getattr(args, name)}"
     return None
 
 
