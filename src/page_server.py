@@ -126,7 +126,6 @@ class PageServer(HTTPServer):
         max_connections: int = MAX_CONNECTIONS,
         max_waiting: int = MAX_WAITING,
     ) -> None:
-        super().__init__(address, handler_class)
         self.request_timeout = request_timeout
         # A page sent to a browser on this computer must name this computer (DNS rebinding).
         self.check_host = address[0] in ("127.0.0.1", "::1", "localhost")
@@ -137,6 +136,8 @@ class PageServer(HTTPServer):
         self.serving_lock = threading.Lock()
         self.stopping = threading.Event()
         self.watchdog = threading.Thread(target=self.watch_deadlines, daemon=True)
+        self.workers: list[threading.Thread] = []
+        super().__init__(address, handler_class)  # binds: an OSError if the port is taken
         self.workers = [
             threading.Thread(target=self.work, daemon=True) for _ in range(max_connections)
         ]
@@ -204,7 +205,8 @@ class PageServer(HTTPServer):
         for thread in self.workers:
             thread.join(timeout=self.request_timeout + 2)
         self.stopping.set()
-        self.watchdog.join()
+        if self.workers:  # started only once the port was bound
+            self.watchdog.join()
 
     def handle_error(self, request, client_address) -> None:
         """One line, not a traceback, for a client that hung up or stalled."""

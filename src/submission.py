@@ -2,6 +2,8 @@
 back as Kaggle would before it is kept.
 
     python src/use_network.py submit       # write_submission
+
+pandas is imported inside the functions that use it: it takes a second to load.
 """
 
 from __future__ import annotations

@@ -648,6 +648,19 @@ def test_command_line_refuses_a_missing_model(tmp_path):
     assert un.main(["draw", "--model", str(tmp_path / "none.npz"), "--no-browser"]) == 1
 
 
+def test_command_line_on_a_taken_port_says_so_in_one_line(trained, tmp_path, capsys):
+    trained[0].save(tmp_path / "model.npz")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["draw", "--model", str(tmp_path / "model.npz"), "--port", str(port)]
+        assert un.main([*argv, "--no-browser"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"error: cannot serve on 127.0.0.1:{port}: Address already in use; try another --port"
+    )
+
+
 def test_open_browser_never_fails(monkeypatch):
     def broken(url):
         raise RuntimeError("no browser")
