@@ -137,7 +137,7 @@ def test_bad_strengths_are_refused():
 
 
 def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
-    import use_network as un
+    import digit_model
 
     class Recorder:  # a network that remembers what it was shown
         dtype, seen = np.float32, []
@@ -147,7 +147,7 @@ def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
             return np.full((len(X), 10), len(self.seen), np.float32)  # view k says k
 
     X = images(3)
-    probs = un.predict_proba_tta(Recorder(), X)
+    probs = digit_model.predict_proba_tta(Recorder(), X)
     np.testing.assert_array_equal(probs, np.full((3, 10), 3))  # the mean of 1..5
     image = X.reshape(3, 28, 28)
     first, up, down, left, right = Recorder.seen
@@ -159,5 +159,5 @@ def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
     assert not up[:, -1].any() and not right[:, :, 0].any()  # zeros move in
     network = nn.NeuralNetwork(seed=0)
     np.testing.assert_array_equal(
-        un.predict_proba_tta(network, X, tta=False), network.predict_proba(X)
+        digit_model.predict_proba_tta(network, X, tta=False), network.predict_proba(X)
     )
