@@ -79,7 +79,7 @@ def main() -> None:
     )
     parser.add_argument("--model", type=Path, default=nn.MODEL_PATH)
     args = parser.parse_args()
-    network = digit_model.load_digit_model(args.model)
+    network = digit_model.load_model(args.model)
     threshold = digit_model.threshold_of(network)
     rng = np.random.default_rng(0)
     kinds = {

@@ -27,7 +27,7 @@ def main() -> None:
     print("| model | seed | validation accuracy | with --tta | gain (points) |")
     print("| --- | --- | --- | --- | --- |")
     for path in args.models:
-        network = digit_model.load_digit_model(path)
+        network = digit_model.load_model(path)
         config = nn.TrainConfig(**network.record["settings"])
         data = nn.load_split(None, config)
         X, y = data["X_val"], data["y_val"]

@@ -12,8 +12,8 @@ import NN_Numpy as nn
 from file_io import InputError
 
 
-def load_digit_model(path: Path, dtype=nn.DTYPE) -> nn.NeuralNetwork:
-    """A saved network that maps 784 pixels to 10 digits, or an InputError saying why not."""
+def load_model(path: Path, dtype=nn.DTYPE) -> nn.NeuralNetwork:
+    """A saved network that maps 784 pixels to 10 classes, or an InputError saying why not."""
     network = nn.NeuralNetwork.load(path, dtype)
     n_in, n_out = network.layer_sizes[0], network.layer_sizes[-1]
     if (n_in, n_out) != (nn.N_PIXELS, nn.N_CLASSES):
@@ -24,15 +24,19 @@ def load_digit_model(path: Path, dtype=nn.DTYPE) -> nn.NeuralNetwork:
     return network
 
 
-def require_digit_classes(network: nn.NeuralNetwork, path: Path, what: str) -> None:
-    """Own photos and drawings are made to look like MNIST digits: a model trained on other
-    classes (Fashion-MNIST, a names file) cannot read them, so refuse it in one line."""
+def load_digit_model(path: Path, what: str, dtype=nn.DTYPE) -> nn.NeuralNetwork:
+    """load_model, for a command that reads handwritten digits (`what`: "predict", "submit",
+    "the drawing page"): own photos, drawings and Kaggle's test.csv are digits, so a model
+    trained on other classes (Fashion-MNIST, a names file) is refused in one line. The one
+    check every digit command makes."""
+    network = load_model(path, dtype)
     names = file_io.optional(network.record, "data.classes", nn.DIGIT_NAMES)
     if names != nn.DIGIT_NAMES:
         raise InputError(
             f"{path} classifies {', '.join(names[:3])}, ... (not the digits 0-9); {what} "
-            "prepares images of handwritten digits only: use a model trained on digits"
+            "reads handwritten digits only: use a model trained on digits"
         )
+    return network
 
 
 def verdict(probs: np.ndarray, threshold: float) -> tuple[int | None, str]:

@@ -16,8 +16,7 @@ import numpy as np
 
 import file_io
 import NN_Numpy as nn
-from digit_model import load_digit_model, threshold_of
-from file_io import InputError
+from digit_model import load_model, threshold_of
 from math_checks import input_gradient
 
 
@@ -39,7 +38,7 @@ def plot_explanation(image, probs, saliency, title: str, path: Path):
     colors = ["tab:green" if d == np.argmax(probs) else "tab:gray" for d in range(10)]
     ax_bars.bar(range(10), probs, color=colors)
     ax_bars.set(xticks=range(10), ylim=(0, 1), title="probabilities", xlabel="digit")
-    fig.suptitle(title)
+    fig.suptitle(title, parse_math=False)  # a file name is text, even with two '$' in it
     nn.save_figure(fig, path)
     plt.close(fig)
 
@@ -55,7 +54,7 @@ def plot_confusion_matrix(labels, predicted, path: Path, what="validation digits
         labels,
         predicted,
         labels=range(nn.N_CLASSES),
-        display_labels=names,
+        display_labels=None if names is None else [file_io.literal_text(n) for n in names],
         ax=ax,
         cmap="Blues",
         xticks_rotation="horizontal" if names is None else 45,
@@ -159,7 +158,7 @@ def plot_mistake_heat_maps(network, images, labels, probs, path: Path, names=nn.
         limit = max(np.abs(saliency).max(), 1e-12)
         axes[0, column].imshow(images[i].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
         title = f"said {names[predicted[i]]}\ntrue {names[labels[i]]}"
-        axes[0, column].set_title(title, fontsize=8, color="red")
+        axes[0, column].set_title(title, fontsize=8, color="red", parse_math=False)
         axes[1, column].imshow(saliency.reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
         axes[1, column].contour(images[i].reshape(28, 28), [0.5], colors="k", linewidths=0.6)
     for ax in axes.flat:
@@ -171,28 +170,34 @@ def plot_mistake_heat_maps(network, images, labels, probs, path: Path, names=nn.
     return fig
 
 
+DATA_KEYS = ("path", "sha256", "rows")  # the data file the model was trained on
+
+
 def report(model: Path, figures_dir: Path) -> None:
     """The run record saved inside the model, and every figure, on the same validation split."""
     from sklearn.metrics import classification_report
 
-    network = load_digit_model(model)
+    network = load_model(model)
     record = network.record
-    try:
-        config = nn.TrainConfig(**record["settings"])
-        history, metrics, data = record["history"], record["metrics"], record["data"]
-        names = data.get("classes", nn.DIGIT_NAMES)  # records before issue #15: digits
-        source = nn.PROJECT_ROOT / data["path"]  # relative to the project, or absolute
-        print(
-            f"Model: {nn.display_path(model)}, trained {record['created']} with: "
-            f"{' '.join(record['command'])}"
-        )
-        print(f"Data: {data['path']} (sha256 {data['sha256'][:16]}...), {data['rows']:,} rows")
-        print(f"Classes: {', '.join(names)}")
-        print(f"Training: {len(history)} epochs in {metrics['seconds']:.1f}s")
-    except (KeyError, TypeError, ValueError) as error:
-        raise InputError(
-            f"{model} has no usable run record ({error!r}); retrain it: python src/NN_Numpy.py"
-        ) from None
+    # Rebuild the very validation split the model was scored on: every part of the record it
+    # needs must be there (file_io.require says which is missing and how to get it); no guess.
+    split_why = "to rebuild the validation split"
+    split_settings = ("limit", "val_fraction", "train_on_all", "seed")
+    config = nn.TrainConfig(
+        **{key: file_io.require(record, f"settings.{key}", split_why) for key in split_settings}
+    )
+    data = {key: file_io.require(record, f"data.{key}", split_why) for key in DATA_KEYS}
+    history = file_io.require(record, "history", "for the training curves")
+    accuracy_then = file_io.require(record, "metrics.accuracy", "to compare with")
+    names = file_io.optional(record, "data.classes", nn.DIGIT_NAMES)  # before issue #15: digits
+    source = nn.PROJECT_ROOT / data["path"]  # relative to the project, or absolute
+    created = file_io.optional(record, "created", "at an unknown time")
+    command = " ".join(file_io.optional(record, "command", ["(command not recorded)"]))
+    seconds = file_io.optional(record, "metrics.seconds", float("nan"))
+    print(f"Model: {nn.display_path(model)}, trained {created} with: {command}")
+    print(f"Data: {data['path']} (sha256 {data['sha256'][:16]}...), {data['rows']:,} rows")
+    print(f"Classes: {', '.join(names)}")
+    print(f"Training: {len(history)} epochs in {seconds:.1f}s")
     names_out = [
         "predictions",
         "training_curves",
@@ -214,16 +219,18 @@ def report(model: Path, figures_dir: Path) -> None:
     X, y, what = split["X_val"], split["y_val"], f"validation {noun}"
     if X is None:
         X, y, what = split["X_train"], split["y_train"], f"training {noun} (no validation split)"
-    print("Settings: " + ", ".join(f"{k}={v}" for k, v in record["settings"].items()))
+    settings = file_io.optional(record, "settings", {})
+    print("Settings: " + ", ".join(f"{key}={value}" for key, value in settings.items()))
     probs = network.predict_proba(X)
     predicted = probs.argmax(axis=1)
     accuracy = 100 * (predicted == y).mean()
     print(
         f"Accuracy on {len(y):,} {what}: {accuracy:.2f}% "
-        f"(at training time: {100 * metrics['accuracy']:.2f}%)"
+        f"(at training time: {100 * accuracy_then:.2f}%)"
     )
-    if "test_accuracy" in metrics:
-        print(f"Test accuracy at training time: {100 * metrics['test_accuracy']:.2f}%")
+    test_accuracy = file_io.optional(record, "metrics.test_accuracy", None)
+    if test_accuracy is not None:
+        print(f"Test accuracy at training time: {100 * test_accuracy:.2f}%")
     report = classification_report(
         y, predicted, labels=range(nn.N_CLASSES), target_names=names, digits=4, zero_division=0
     )

@@ -697,16 +697,6 @@ def output_bounds(layers: list) -> list[float]:
     return bounds
 
 
-def check_finite(values: np.ndarray, model, what: str = "logits") -> np.ndarray:
-    """values, or an InputError naming the model when any is NaN or infinite: a safety net for
-    commands that use a model's outputs (read_model refuses weights that could cause it)."""
-    if not np.isfinite(values).all():
-        raise InputError(
-            f"{model} gives NaN or infinite {what}: its weights are unusable; {RETRAIN}"
-        )
-    return values
-
-
 # --- The run record: what NN_Numpy.run_training saves beside the weights, checked once ------
 # read_model returns a Record: every field below has its type and range, or is absent. Fields
 # it does not know are kept as they are, unchecked, for no command reads them. A field that

@@ -41,7 +41,7 @@ def write_submission(model: Path, test: Path | None, out: Path, tta: bool = Fals
     """Predict every row of the test file (None: data/raw/ or the bundled one) and write out."""
     import pandas as pd
 
-    network = load_digit_model(model)
+    network = load_digit_model(model, "submit")
     test_file = test if test is not None else nn.find_data_file("test")
     if not test_file.is_file():
         raise InputError(f"{test_file}: no such file; pass Kaggle's test.csv with --test")

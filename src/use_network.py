@@ -27,20 +27,18 @@ import math_checks
 import NN_Numpy as nn
 import photos
 import submission
-from digit_model import load_digit_model, require_digit_classes, threshold_of
+from digit_model import load_digit_model, load_model, threshold_of
 
 
 def predict_command(args: argparse.Namespace) -> int:
-    network = load_digit_model(args.model)
-    require_digit_classes(network, args.model, "predict")
+    network = load_digit_model(args.model, "predict")
     return photos.predict_photos(
         network, args.model, args.images, args.tta, args.save_preprocessed, args.explain
     )
 
 
 def draw_command(args: argparse.Namespace) -> int:
-    network = load_digit_model(args.model)
-    require_digit_classes(network, args.model, "the drawing page")
+    network = load_digit_model(args.model, "the drawing page")
     threshold = threshold_of(network) if args.threshold is None else args.threshold
     return draw_server.serve(network, threshold, args.host, args.port, not args.no_browser)
 
@@ -57,7 +55,7 @@ def report_command(args: argparse.Namespace) -> int:
 
 def gradcheck_command(args: argparse.Namespace) -> int:
     if args.model:
-        network = load_digit_model(args.model, dtype=np.float64)
+        network = load_model(args.model, dtype=np.float64)
     else:
         network = nn.NeuralNetwork(seed=args.seed, dtype=np.float64)
     x, labels = math_checks.random_batch(args.data_dir, args.batch_size, args.seed, np.float64)

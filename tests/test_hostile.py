@@ -374,7 +374,8 @@ def test_report_with_a_record_missing_a_key(model, tmp_path, capsys):
         un.main(["report", "--model", str(tmp_path / "m.npz"), "--figures-dir", str(tmp_path)]) == 1
     )
     assert one_error_line(capsys).endswith(
-        "has no usable run record (KeyError('history')); retrain it: python src/NN_Numpy.py"
+        "m.npz's run record has no history, needed for the training curves; "
+        "retrain the model: python src/NN_Numpy.py"
     )
 
 

@@ -401,16 +401,6 @@ def test_gradcheck_refuses_a_model_every_other_command_refuses(tmp_path, capsys)
         )
 
 
-def test_non_finite_outputs_get_one_line_naming_the_model():
-    logits = np.array([[1.0, np.nan]])
-    with pytest.raises(nn.InputError) as info:
-        file_io.check_finite(logits, "models/m.npz")
-    assert str(info.value) == (
-        f"models/m.npz gives NaN or infinite logits: its weights are unusable; {RETRAIN}"
-    )
-    assert file_io.check_finite(np.ones((2, 10)), "m") is not None
-
-
 # 6. Sizes claimed by headers are checked before anything is allocated --------------------
 
 

@@ -383,8 +383,8 @@ def test_training_saves_its_run_record_inside_the_model_and_report_redraws_every
 def test_report_of_a_model_without_a_run_record(model_path, capsys):
     assert un.main(["report", "--model", str(model_path)]) == 1
     assert capsys.readouterr().err == (
-        f"error: {model_path} has no usable run record (KeyError('settings')); "
-        "retrain it: python src/NN_Numpy.py\n"
+        f"error: {model_path}'s run record has no settings.limit, needed to rebuild the "
+        "validation split; retrain the model: python src/NN_Numpy.py\n"
     )
 
 
