@@ -121,13 +121,13 @@ def test_code_quoted_in_the_math_note_is_the_code():
 @pytest.mark.parametrize(
     "module, expected",
     [
-        ("NN_Numpy", {"NN_Numpy", "file_io"}),
-        ("use_network", {"NN_Numpy", "use_network", "file_io"}),
+        ("NN_Numpy", {"NN_Numpy", "augment", "file_io"}),
+        ("use_network", {"NN_Numpy", "use_network", "augment", "file_io"}),
     ],
 )
 def test_imports_run_one_way_and_load_each_module_once(module, expected):
-    # The tutorial imports only file_io (the careful file handling next door); the companion
-    # imports the tutorial; nothing imports the companion.
+    # The tutorial imports only augment (the distortions) and file_io (the careful file
+    # handling) next door; the companion imports the tutorial; nothing imports the companion.
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r}); import {module}; "
         f"print(sorted(name for name, m in sys.modules.items() "
