@@ -205,3 +205,12 @@ def test_a_first_row_longer_than_the_header_is_still_bad_data(tmp_path):
     path = tmp_path / "train.csv"
     path.write_text(",".join(TRAIN_HEADER) + "\n" + ",".join(["1"] * 786) + "\n")
     assert error_for(path) == f"{path}, line 2: more fields than the header's columns"
+
+
+def test_a_value_too_large_for_a_pixel_is_one_clear_error_and_no_raw_warning(tmp_path):
+    path = write_csv(tmp_path / "train.csv", TRAIN_HEADER, [[3] + [1e40] * 784])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        message = error_for(path)
+    assert message == f"{path}, line 2, column 'pixel0': pixel value 1e+40 is not an integer 0-255"
+    assert [str(w.message) for w in caught] == []
