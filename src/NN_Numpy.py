@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import hashlib
 import json
-import signal
 import sys
 import time
 import warnings
@@ -31,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import augment
-from file_io import InputError, atomic_write
+from file_io import InputError, atomic_write, report_errors
 
 # pandas (CSV parsing), scikit-learn (splitting) and matplotlib (plots) are imported inside
 # the functions that use them: together they take ~3 s to import, which --help should not.
@@ -491,24 +490,24 @@ def learning_rate_at(epoch: int, config) -> float:
 
 @dataclass
 class TrainConfig:
-    """The settings of a training run. Each is also the command-line option of the same name
-    (--batch-size for batch_size), with this default: see build_parser in section 9."""
+    """The settings of a training run, each explained in OPTION_HELP below. Each is also the
+    command-line option of the same name (--batch-size for batch_size), with this default."""
 
-    epochs: int = 100  # passes over the training set
-    batch_size: int = 128  # images per step
-    optimizer: str = "sgd"  # "sgd" or "adam"
-    learning_rate: float = 0.1  # the peak learning rate (Adam: try 0.001)
-    momentum: float = 0.9  # SGD's momentum in [0, 1); 0 is plain SGD
-    schedule: str = "cosine"  # "cosine" or "constant"
-    weight_decay: float = 1e-4  # L2 penalty on every parameter
-    shift: int = 2  # augmentation (augment.py): whole-pixel moves, up to this many
-    affine: float = 1.0  # augmentation: turn 12 degrees, zoom 0.1, shear 0.15, times this
-    elastic: float = 1.5  # augmentation: a smooth warp of up to this RMS, in pixels
-    hidden: tuple = (128, 64)  # hidden layer sizes
-    val_fraction: float = 0.2  # share of the labelled rows held out for validation
-    train_on_all: bool = False  # train on every labelled row, no validation (a final model)
-    limit: int | None = None  # use only the first N labelled rows (None: all)
-    seed: int = 0  # weights, split, shuffling, augmentation
+    epochs: int = 100
+    batch_size: int = 128
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
+    momentum: float = 0.9
+    schedule: str = "cosine"
+    weight_decay: float = 1e-4
+    shift: int = 2
+    affine: float = 1.0
+    elastic: float = 1.5
+    hidden: tuple = (128, 64)
+    val_fraction: float = 0.2
+    train_on_all: bool = False
+    limit: int | None = None
+    seed: int = 0
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot train, naming the command-line option."""
@@ -532,6 +531,26 @@ class TrainConfig:
         for name, ok, rule in rules:
             if not ok:
                 raise ValueError(f"--{name.replace('_', '-')} {rule}, got {getattr(self, name)}")
+
+
+# What each setting means; also the help of its command-line option (python src/NN_Numpy.py -h)
+OPTION_HELP = {
+    "epochs": "passes over the training set",
+    "batch_size": "images per update step",
+    "optimizer": "update rule",
+    "learning_rate": "peak learning rate (Adam: try 0.001)",
+    "momentum": "SGD momentum in [0, 1); 0 is plain SGD",
+    "schedule": "learning rate over epochs",
+    "weight_decay": "L2 penalty on the parameters",
+    "shift": "augmentation: move each training image by up to this many pixels",
+    "affine": "augmentation: rotate 12 degrees, scale 0.1, shear 0.15, x this",
+    "elastic": "augmentation: warp each training image by up to this RMS, pixels",
+    "hidden": "hidden layer sizes",
+    "val_fraction": "share of labelled rows held out for validation",
+    "train_on_all": "train on every labelled row, no validation (final model)",
+    "limit": "use only the first N labelled rows",
+    "seed": "random seed: weights, split, shuffling, augmentation",
+}
 
 
 class TrainingDiverged(RuntimeError):
@@ -730,24 +749,6 @@ def show_figures_if_possible() -> None:
 
 # --- 9. Main: python src/NN_Numpy.py [options] --------------------------------------------------
 
-# The help of each TrainConfig setting's command-line option, --epochs for epochs.
-OPTION_HELP = {
-    "epochs": "passes over the training set",
-    "batch_size": "images per update step",
-    "optimizer": "update rule",
-    "learning_rate": "peak learning rate (Adam: try 0.001)",
-    "momentum": "SGD momentum in [0, 1); 0 is plain SGD",
-    "schedule": "learning rate over epochs",
-    "weight_decay": "L2 penalty on the parameters",
-    "shift": "augmentation: move each training image by up to this many pixels",
-    "affine": "augmentation: rotate 12 degrees, scale 0.1, shear 0.15, x this",
-    "elastic": "augmentation: warp each training image by up to this RMS, pixels",
-    "hidden": "hidden layer sizes",
-    "val_fraction": "share of labelled rows held out for validation",
-    "train_on_all": "train on every labelled row, no validation (final model)",
-    "limit": "use only the first N labelled rows",
-    "seed": "random seed: weights, split, shuffling, augmentation",
-}
 OPTION_CHOICES = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES}
 RECORD_PACKAGES = ["numpy", "pandas", "scikit-learn", "matplotlib", "pillow"]
 
@@ -893,24 +894,6 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str],
         print(f"Figures saved to {display_path(args.figures_dir)}/ ({more})")
         show_figures_if_possible()
     return 0
-
-
-def report_errors(command: Callable[[], int]) -> int:
-    """Run a command: an error a user can cause is one line on stderr and exit status 1; Ctrl-C
-    or SIGTERM exit 130. Files are only replaced whole (atomic_write): a failed run damages none."""
-
-    with contextlib.suppress(ValueError):  # signals can only be set in the main thread
-        signal.signal(signal.SIGTERM, signal.default_int_handler)  # raises KeyboardInterrupt
-    try:
-        return command()
-    except InputError as error:  # one line, whatever a file name holds
-        print(f"error: {error}".replace("\n", "\\n"), file=sys.stderr)
-    except OSError as error:  # e.g. a disk that fills up; nothing half-written is left behind
-        print(f"error: {error.strerror or error} ({error.filename})", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("\ninterrupted: nothing was saved from the unfinished step", file=sys.stderr)
-        return 130
-    return 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,12 +23,14 @@ import io
 import json
 import os
 import re
+import signal
 import struct
+import sys
 import tempfile
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -514,3 +516,25 @@ def check_model(data, dtype: np.dtype, max_parameters: int):
             raise ModelError(f"{name} holds NaN or infinite values")
         arrays.append(array)
     return sizes, list(zip(arrays[::2], arrays[1::2])), json.loads(str(data["record"]))
+
+
+# --- Running a command: one line for an error, never a traceback ------------------------------
+
+
+def report_errors(command: Callable[[], int]) -> int:
+    """Run a command: an error a user can cause is one line on stderr and exit status 1; Ctrl-C
+    or SIGTERM exit 130. Files are only replaced whole (atomic_write): a failed run damages none.
+    The main() of NN_Numpy.py and of use_network.py run their work through it."""
+
+    with contextlib.suppress(ValueError):  # signals can only be set in the main thread
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # raises KeyboardInterrupt
+    try:
+        return command()
+    except InputError as error:  # one line, whatever a file name holds
+        print(f"error: {error}".replace("\n", "\\n"), file=sys.stderr)
+    except OSError as error:  # e.g. a disk that fills up; nothing half-written is left behind
+        print(f"error: {error.strerror or error} ({error.filename})", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was saved from the unfinished step", file=sys.stderr)
+        return 130
+    return 1
