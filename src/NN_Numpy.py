@@ -252,9 +252,11 @@ class FCLayer:
         # grow nor fade from layer to layer. z = input @ weights sums n_in terms: its variance
         # is n_in * std^2 * mean(input^2).
         # ReLU layers, He: std = sqrt(2 / n_in). The factor 2 makes up for a ReLU on the
-        # layer's *inputs*, which zeroes about half of them and so halves mean(input^2).
-        # The output layer, Glorot: std = sqrt(2 / (n_in + n_out)), smaller: the first logits
-        # are small, every class about as likely, and the first loss near ln 10 = 2.3.
+        # layer's *inputs*, which zeroes about half of them and so halves mean(input^2). (The
+        # first layer's inputs are pixels, not ReLU outputs; the same rule serves it well.)
+        # The output layer, Glorot: std = sqrt(2 / (n_in + n_out)), a little smaller: the
+        # first logits are small (std about 0.3), every class about as likely, and the first
+        # loss near ln 10 = 2.30 (2.32-2.43 measured, seeds 0-2).
         if activation == "relu":
             std = np.sqrt(2 / n_in)
         else:
