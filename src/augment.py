@@ -25,12 +25,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 DTYPE = np.float32
+PIECE = 32  # images distorted at a time: see distort()
 FRAME = 2  # zero pixels around each image: a source point off the digit reads 0
 SIZE = 28 + 2 * FRAME  # 32: the framed image's width and height
 CENTRE = 13.5 + FRAME  # 15.5: the middle of the 28 x 28 image, in framed coordinates
 ROW, COLUMN = np.indices((28, 28)).reshape(2, 28 * 28)  # (784,) each: pixel k's row and column
 X = (COLUMN - 13.5).astype(DTYPE)  # (784,): each pixel's x, measured from the image's centre
 Y = (ROW - 13.5).astype(DTYPE)  # (784,): its y, downwards
+XY1 = np.stack([X, Y, np.ones_like(X)])  # (3, 784): each pixel's x, its y, and a 1 for c and f
 
 
 def augmenting(config) -> bool:
@@ -75,11 +77,12 @@ def random_elastic(n: int, config, rng, n_fields=16) -> tuple[np.ndarray, np.nda
 
 def source_points(affine, weights, fields) -> tuple[np.ndarray, np.ndarray]:
     """Where each output pixel reads its input: x_src, y_src (B, 784), in framed pixels."""
-    a, b, c, d, e, f = affine.T[:, :, None]  # (B, 6) -> 6 columns (B, 1)
-    dx = weights @ fields[:, 0]  # (B, K) @ (K, 784) -> (B, 784)
-    dy = weights @ fields[:, 1]
-    x_src = a * X + b * Y + c + dx  # (B, 1) * (784,) -> (B, 784)
-    y_src = d * X + e * Y + f + dy
+    # a*x + b*y + c*1 at every pixel is a row of affine times XY1: one matrix multiply does it
+    # for the whole batch, 3x faster than the same sums written elementwise (measured)
+    x_src = affine[:, 0:3] @ XY1  # (B, 3) @ (3, 784) -> (B, 784): a*x + b*y + c
+    y_src = affine[:, 3:6] @ XY1  # d*x + e*y + f
+    x_src += weights @ fields[:, 0]  # + dx: (B, K) @ (K, 784) -> (B, 784)
+    y_src += weights @ fields[:, 1]  # + dy
     return x_src, y_src
 
 
@@ -101,23 +104,34 @@ def bilinear(frames: np.ndarray, x_src: np.ndarray, y_src: np.ndarray) -> np.nda
     top = np.floor(y_src)  # the row above it
     right_of_left = x_src - left  # (B, 784), 0-1: how far right of that column the point is
     below_top = y_src - top
-    # Each top-left neighbour's place in frames.ravel(); image b starts at b * 32 * 32
+    # Each top-left neighbour's place in frames.ravel(); image b starts at b * 32 * 32.
+    # Computed in float32 (whole numbers below 2**24: exact), then one conversion to integers
     image_start = np.arange(len(frames))[:, None] * SIZE * SIZE  # (B, 1)
-    top_left = image_start + top.astype(np.intp) * SIZE + left.astype(np.intp)  # (B, 784)
+    top_left = (top * SIZE + left).astype(np.intp) + image_start  # (B, 784)
     pixels = frames.ravel()
-    top_left_value = pixels[top_left]
-    top_right_value = pixels[top_left + 1]  # one column right
-    bottom_left_value = pixels[top_left + SIZE]  # one row down
-    bottom_right_value = pixels[top_left + SIZE + 1]
+    # np.take(pixels, i) is pixels[i], about 1.5x faster for these (B, 784) gathers (measured)
+    top_left_value = np.take(pixels, top_left)
+    top_right_value = np.take(pixels, top_left + 1)  # one column right
+    bottom_left_value = np.take(pixels, top_left + SIZE)  # one row down
+    bottom_right_value = np.take(pixels, top_left + SIZE + 1)
     upper = top_left_value + right_of_left * (top_right_value - top_left_value)
     lower = bottom_left_value + right_of_left * (bottom_right_value - bottom_left_value)
     return upper + below_top * (lower - upper)  # (B, 784)
 
 
 def distort(images: np.ndarray, affine, weights, fields) -> np.ndarray:
-    """(B, 784) images -> (B, 784), each moved by its own affine map and elastic mix."""
-    x_src, y_src = source_points(affine, weights, fields)
-    return bilinear(framed(images), x_src, y_src)
+    """(B, 784) images -> (B, 784), each moved by its own affine map and elastic mix.
+
+    32 images at a time: every array made on the way then stays small (a few hundred kB),
+    and the C library reuses memory it already holds; larger ones it maps afresh from the
+    operating system each time, and filling those new pages cost 3x the arithmetic. In
+    pieces of 32: 0.8 ms a batch of 128, against 4.0 ms at once (measured, 1 BLAS thread)."""
+    pieces = []
+    for start in range(0, len(images), PIECE):
+        part = slice(start, start + PIECE)
+        x_src, y_src = source_points(affine[part], weights[part], fields)
+        pieces.append(bilinear(framed(images[part]), x_src, y_src))
+    return np.concatenate(pieces)
 
 
 def batches(X: np.ndarray, config, rng) -> Iterator[tuple[np.ndarray, np.ndarray]]:
