@@ -90,7 +90,7 @@ def read_digits_csv(path, labelled=True, columns=None) -> tuple[np.ndarray, np.n
             # pandas only warns when the first row is longer than the header: that is bad data.
             # (Other warnings, such as a FutureWarning, are about pandas, not about the file.)
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)  # 1e40 in uint8: refused just below
+            warnings.simplefilter("ignore", RuntimeWarning)  # 1e40 for uint8: pandas raises anyway
             # dtype uint8: pandas refuses any value that is not a whole number 0-255, or is missing
             table = pd.read_csv(file, dtype=np.uint8, **CSV_OPTIONS)
     except (ValueError, OSError, EOFError, pd.errors.ParserWarning):
