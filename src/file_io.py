@@ -29,14 +29,16 @@ import json
 import os
 import re
 import resource
+import signal
 import stat
 import struct
+import sys
 import tempfile
 import unicodedata
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -841,10 +843,10 @@ def digest(value) -> str:
 
 
 def versions(value) -> dict:
-    """{package: version}, both text."""
+    """{package: version}, both text; None for a package that was not installed."""
     if not isinstance(value, dict):
         raise Unusable(f"{shown(value)} is not an object")
-    return {text(package): text(version) for package, version in value.items()}
+    return {text(package): nullable(text)(version) for package, version in value.items()}
 
 
 SHARE = number(lambda v: 0 <= v <= 1, "in [0, 1]")
@@ -953,9 +955,13 @@ def check_record(record_text: str | None, sizes: list[int], model) -> Record:
                 check_field(schema[name], fields[key], name, problems, f"{key}.{name}")
     check_against_weights(fields, sizes)
     epochs = fields.get("settings", {}).get("epochs")
-    if "history" in fields and epochs is not None and len(fields["history"]) != epochs:
-        last = len(fields.pop("history"))
-        problems["history"] = f"its last epoch is {last}, settings.epochs is {epochs}"
+    if "history" in fields and epochs is not None:
+        last = len(fields["history"])
+        # a run stopped early (the live page's stop button) has fewer epochs, never more
+        short_but_stopped = last < epochs and "stopped_early" in fields
+        if last != epochs and not short_but_stopped:
+            fields.pop("history")
+            problems["history"] = f"its last epoch is {last}, settings.epochs is {epochs}"
     return Record(fields, model, problems)
 
 
@@ -983,3 +989,25 @@ def check_against_weights(fields: dict, sizes: list[int]) -> None:
             f"its run record is another run's: data.classes names {len(classes)} classes, the "
             f"weights give {sizes[-1]}; {RETRAIN}"
         )
+
+
+# --- Running a command: one line for an error, never a traceback ------------------------------
+
+
+def report_errors(command: Callable[[], int]) -> int:
+    """Run a command: an error a user can cause is one line on stderr and exit status 1; Ctrl-C
+    or SIGTERM exit 130. Files are only replaced whole (atomic_write): a failed run damages none.
+    The main() of NN_Numpy.py and of use_network.py run their work through it."""
+
+    with contextlib.suppress(ValueError):  # signals can only be set in the main thread
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # raises KeyboardInterrupt
+    try:
+        return command()
+    except InputError as error:  # one line, whatever a file name holds
+        print(f"error: {error}".replace("\n", "\\n"), file=sys.stderr)
+    except OSError as error:  # e.g. a disk that fills up; nothing half-written is left behind
+        print(f"error: {error.strerror or error} ({error.filename})", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was saved from the unfinished step", file=sys.stderr)
+        return 130
+    return 1

@@ -126,12 +126,13 @@ def test_code_quoted_in_the_math_note_is_the_code():
 
 COMPANION = {  # each module -> every project module importing it loads (itself included)
     "file_io": {"file_io"},
-    "NN_Numpy": {"NN_Numpy", "file_io"},
-    "math_checks": {"math_checks", "NN_Numpy", "file_io"},  # the notebook's: no server
-    "digit_model": {"digit_model", "NN_Numpy", "file_io"},
-    "figures": {"figures", "digit_model", "math_checks", "NN_Numpy", "file_io"},
-    "photos": {"photos", "figures", "digit_model", "math_checks", "NN_Numpy", "file_io"},
-    "submission": {"submission", "digit_model", "NN_Numpy", "file_io"},
+    "augment": {"augment"},
+    "NN_Numpy": {"NN_Numpy", "augment", "file_io"},
+    "math_checks": {"math_checks", "NN_Numpy", "augment", "file_io"},  # the notebook's: no server
+    "digit_model": {"digit_model", "NN_Numpy", "augment", "file_io"},
+    "figures": {"figures", "digit_model", "math_checks", "NN_Numpy", "augment", "file_io"},
+    "photos": {"photos", "figures", "digit_model", "math_checks", "NN_Numpy", "augment", "file_io"},
+    "submission": {"submission", "digit_model", "NN_Numpy", "augment", "file_io"},
     "page_server": {"page_server"},  # stdlib only: the live-training page's base too
     "draw_server": {
         "draw_server",
@@ -141,6 +142,7 @@ COMPANION = {  # each module -> every project module importing it loads (itself 
         "digit_model",
         "math_checks",
         "NN_Numpy",
+        "augment",
         "file_io",
     },
 }
@@ -159,9 +161,9 @@ def test_every_module_of_src_is_in_the_import_table():
     ],
 )
 def test_imports_run_one_way_and_load_each_module_once(module, expected):
-    # The tutorial imports only file_io (the careful file handling next door); the companion
-    # modules import the tutorial and each other as the table says; nothing imports
-    # use_network, the command line.
+    # The tutorial imports only augment (the distortions) and file_io (the careful file
+    # handling) next door; the companion modules import the tutorial and each other as the
+    # table says; nothing imports use_network, the command line.
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r}); import {module}; "
         f"print(sorted(name for name, m in sys.modules.items() "
@@ -176,7 +178,9 @@ def test_project_modules_are_imported_at_the_top():
     # PIL, sklearn), so that a command pays for what it uses; our own modules load at the top.
     # (NN_Numpy and file_io have their own owners; these are the companion's files.)
     ours = set(COMPANION) | {"use_network"}
-    for path in sorted(ROOT / "src" / f"{name}.py" for name in ours - {"NN_Numpy", "file_io"}):
+    for path in sorted(
+        ROOT / "src" / f"{name}.py" for name in ours - {"NN_Numpy", "augment", "file_io"}
+    ):
         for line in path.read_text().splitlines():
             if line.startswith((" ", "\t")) and line.lstrip().startswith(("import ", "from ")):
                 module = line.split()[1].split(".")[0]
