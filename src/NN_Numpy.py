@@ -702,7 +702,8 @@ def plot_digit_grid(images, captions: list[str], colors: list[str], title: str, 
     for i, (caption, color) in enumerate(zip(captions, colors)):
         x = (i % cols + 0.5) * width
         y = (i // cols) * height + room / 2
-        ax.text(x, y, caption, ha="center", va="center", color=color, fontsize=8)
+        # parse_math=False: a class name is text, even one with two "$" signs in it
+        ax.text(x, y, caption, ha="center", va="center", color=color, fontsize=8, parse_math=False)
     ax.set_title(title)
     save_figure(fig, path)
     return fig
