@@ -2,11 +2,12 @@
 #               report: every figure and the run record
 # make test  -> create .venv with the test requirements too, lint, then run the test suite
 # make lint  -> ruff check and ruff format --check, with the settings in pyproject.toml
+# make notebook -> run the tutorial notebook and save its outputs (after changing what it prints)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test lint clean
+.PHONY: run test lint notebook clean
 
 run: $(VENV)/.run-deps
 	$(PY) src/NN_Numpy.py
@@ -14,6 +15,9 @@ run: $(VENV)/.run-deps
 
 test: lint
 	MPLBACKEND=Agg $(PY) -m pytest -q tests
+
+notebook: $(VENV)/.test-deps
+	$(PY) notebooks/run_notebook.py
 
 lint: $(VENV)/.test-deps
 	$(VENV)/bin/ruff check .

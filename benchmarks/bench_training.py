@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+import augment  # noqa: E402
 import NN_Numpy as nn  # noqa: E402
 
 SIZES = (784, 128, 64, 10)
@@ -67,23 +68,24 @@ def numpy_epoch(X, y, config, repeats):
 def epoch_breakdown(X, y, config) -> dict[str, float]:
     """Milliseconds per epoch in each part of train()'s loop, the same calls timed one by one in
     one thread (in train() the augmentation's warp runs in a second thread, beside the rest)."""
-    network, optimizer = nn.NeuralNetwork(seed=0), nn.SGD(config.momentum, config.weight_decay)
+    network = nn.NeuralNetwork(seed=0)
+    optimizer = nn.SGD(config.learning_rate, config.momentum, config.weight_decay)
     rng = np.random.default_rng(0)
-    padded = np.pad(X.reshape(-1, 28, 28), [(0, 0), (2, 2), (2, 2)])
     names = ["draws", "source points", "warp", "forward", "loss", "backward", "optimizer"]
     clock = time.perf_counter
     for _ in range(2):  # the second epoch is kept: the first warms caches up
         parts = dict.fromkeys(names, 0.0)
         t0 = clock()
         order = rng.permutation(len(X))
-        coefficients, basis = nn.random_distortions(len(X), config, rng)
+        affine = augment.random_affine(len(X), config, rng)
+        weights, fields = augment.random_elastic(len(X), config, rng)
         parts["draws"] = (clock() - t0) * 1000
         for first in range(0, len(X), config.batch_size):
             batch = order[first : first + config.batch_size]
             t0 = clock()
-            xy = coefficients[batch] @ basis
+            x_src, y_src = augment.source_points(affine[batch], weights[batch], fields)
             t1 = clock()
-            x = nn.warp(padded[batch], xy)
+            x = augment.bilinear(augment.framed(X[batch]), x_src, y_src)
             t2 = clock()
             logits = network.forward(x)
             t3 = clock()
@@ -91,7 +93,7 @@ def epoch_breakdown(X, y, config) -> dict[str, float]:
             t4 = clock()
             network.backward(grad_logits)
             t5 = clock()
-            network.update(optimizer, config.learning_rate)
+            optimizer.step(network.parameters(), network.gradients())
             t6 = clock()
             times = (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)
             for name, seconds in zip(names[1:], times):

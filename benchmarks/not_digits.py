@@ -3,7 +3,7 @@
     .venv/bin/python src/NN_Numpy.py                  # train the default model first
     .venv/bin/python benchmarks/not_digits.py         # then show it letters, scribbles, shapes
 
-Every image is written as a PNG and read back through `use_network.preprocess_image`,
+Every image is written as a PNG and read back through `photos.preprocess_image`,
 exactly as `python src/use_network.py predict` and the drawing page read theirs. Kinds:
 - letters A-Z and a-z typed in four DejaVu fonts that matplotlib ships (sans, serif, mono,
   sans bold), dark on light, at random sizes and places;
@@ -27,8 +27,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+import digit_model
 import NN_Numpy as nn
-import use_network as un
+import photos
 
 FONTS = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf"
 FONT_FILES = ["DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSans-Bold.ttf"]
@@ -78,8 +79,8 @@ def main() -> None:
     )
     parser.add_argument("--model", type=Path, default=nn.MODEL_PATH)
     args = parser.parse_args()
-    network = un.load_digit_model(args.model)
-    threshold = un.threshold_of(network)
+    network = digit_model.load_model(args.model)
+    threshold = digit_model.threshold_of(network)
     rng = np.random.default_rng(0)
     kinds = {
         "letters A-Z, a-z in 4 fonts": [
@@ -100,7 +101,7 @@ def main() -> None:
             X = []
             for k, image in enumerate(images):
                 image.save(Path(folder) / f"{k}.png")
-                seen = un.preprocess_image(Path(folder) / f"{k}.png")
+                seen = photos.preprocess_image(Path(folder) / f"{k}.png")
                 X.append(np.zeros(784, np.float32) if seen is None else seen)
             top = network.predict_proba(np.array(X)).max(axis=1)
             print(

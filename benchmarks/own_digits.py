@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 import NN_Numpy as nn
-import use_network as un
+import photos
 
 FONTS = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf"
 
@@ -133,7 +133,7 @@ def main() -> None:
                 (image.convert("RGB") if fmt == "JPEG" else image).save(
                     path, format=fmt, quality=70
                 )
-                X.append(un.preprocess_image(path))
+                X.append(photos.preprocess_image(path))
                 y.append(label)
             accuracy = (network.predict(np.array(X)) == np.array(y)).mean()
             results.append((kind, len(y), accuracy))

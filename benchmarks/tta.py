@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/tta.py models/mnist_mlp.npz /tmp/seed1.npz
 
 Each model is scored on its own validation rows (the split its run record names), as
-`predict` and `submit` score without and with --tta (use_network.predict_proba_tta).
+`predict` and `submit` score without and with --tta (digit_model.predict_proba_tta).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+import digit_model
 import NN_Numpy as nn
-import use_network as un
 
 
 def main() -> None:
@@ -27,12 +27,14 @@ def main() -> None:
     print("| model | seed | validation accuracy | with --tta | gain (points) |")
     print("| --- | --- | --- | --- | --- |")
     for path in args.models:
-        network = un.load_digit_model(path)
+        network = digit_model.load_model(path)
         config = nn.TrainConfig(**network.record["settings"])
         data = nn.load_split(None, config)
         X, y = data["X_val"], data["y_val"]
-        plain = (un.predict_proba_tta(network, X, tta=False).argmax(axis=1) == y).mean() * 100
-        tta = (un.predict_proba_tta(network, X).argmax(axis=1) == y).mean() * 100
+        plain = (
+            digit_model.predict_proba_tta(network, X, tta=False).argmax(axis=1) == y
+        ).mean() * 100
+        tta = (digit_model.predict_proba_tta(network, X).argmax(axis=1) == y).mean() * 100
         print(f"| {path} | {config.seed} | {plain:.2f}% | {tta:.2f}% | {tta - plain:+.2f} |")
 
 

@@ -1,4 +1,5 @@
-"""Data files beyond Kaggle's digit CSVs, and what is wrong with a CSV that fails its check.
+"""The files a run reads and writes, each checked: data beyond Kaggle's digit CSVs, class
+names, model files and their run records, outputs written whole.
 
 NN_Numpy.py reads Kaggle's Digit Recognizer CSVs itself, in one fast pass. It imports this
 module only when it needs more:
@@ -6,7 +7,11 @@ module only when it needs more:
   Fashion-MNIST CSVs, with their labelled test set when there is one;
 - class_names(): the ten names of --classes digits | fashion | a file of names;
 - csv_problem(): when a CSV fails the fast pass, what is wrong in words a user can act on:
-  the file, the line as an editor numbers it, the column, and how to fix it.
+  the file, the line as an editor numbers it, the column, and how to fix it;
+- check_outputs(), atomic_write(): where a run may write, and writing each file whole;
+- read_model(): a model file, every array checked before it is allocated, and its run record
+  checked against what a training run writes; require() and optional() give a command the
+  part it needs, or one line saying what is missing and how to get it.
 This module imports nothing of the project: it returns plain arrays, dicts and strings, and
 raises InputError, the project's one exception for a problem a user can fix (one line, exit
 status 1); every other module imports it from here.
@@ -23,12 +28,17 @@ import io
 import json
 import os
 import re
+import resource
+import signal
+import stat
 import struct
+import sys
 import tempfile
+import unicodedata
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -54,18 +64,30 @@ FASHION_NAMES = [
     "Ankle boot",
 ]
 MAX_NAME_LENGTH = 30  # a name is a caption in the figures
+MAX_NAMES_BYTES = 4096  # 10 names of 30 characters, 4 bytes each at most in UTF-8, and more
 
 
 def class_names(spec: str) -> list[str]:
-    """--classes: "digits", "fashion", or a UTF-8 file of 10 names, one per line."""
+    """--classes: "digits", "fashion", or a UTF-8 file of 10 names, one per line. The file is
+    read as every input is: a regular file (a pipe would block, /dev/zero never end), at most
+    MAX_NAMES_BYTES, then parsed."""
     if spec in ("digits", "fashion"):
         return list(DIGIT_NAMES if spec == "digits" else FASHION_NAMES)
+    refused = f"--classes {spec}: not digits, fashion or a readable file of names"
     try:
-        lines = Path(spec).read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as problem:
-        why = getattr(problem, "strerror", None) or problem
-        message = f"--classes {spec}: not digits, fashion or a readable file of names ({why})"
-        raise InputError(message) from None
+        with open_regular(spec) as f:
+            data = f.read(MAX_NAMES_BYTES + 1)
+    except OSError as problem:
+        raise InputError(f"{refused} ({problem.strerror or problem})") from None
+    if len(data) > MAX_NAMES_BYTES:
+        raise InputError(
+            f"{refused} (over {MAX_NAMES_BYTES:,} bytes, more than 10 names of "
+            f"{MAX_NAME_LENGTH} characters)"
+        )
+    try:
+        lines = data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as problem:
+        raise InputError(f"{refused} ({problem})") from None
     names = [line.strip() for line in lines]
     while names and not names[-1]:
         names.pop()  # blank lines at the end
@@ -73,11 +95,50 @@ def class_names(spec: str) -> list[str]:
         raise InputError(
             f"{spec}: expected 10 class names, one per line, found {sum(map(bool, names))}"
         )
+    for line, name in enumerate(names, 1):
+        if problem := name_problem(name):
+            raise InputError(f"{spec}, line {line}: {problem}")
     if len(set(names)) != 10:
         raise InputError(f"{spec}: class names must differ, found {', '.join(names)}")
-    if max(map(len, names)) > MAX_NAME_LENGTH:
-        raise InputError(f"{spec}: class names must be at most {MAX_NAME_LENGTH} characters")
     return names
+
+
+# Unicode's "other" categories: controls (Cc), formats such as right-to-left overrides (Cf),
+# surrogates, private use and unassigned; and the line and paragraph separators
+HIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+def name_problem(name) -> str | None:
+    """Why `name` cannot be a class name, or None. Names are printed and drawn: text only, no
+    control characters (an ANSI escape clears a terminal), and short enough for a caption."""
+    if not isinstance(name, str) or not name.strip():
+        return f"class name {name!r} is not text"
+    hidden = [c for c in name if unicodedata.category(c) in HIDDEN_CATEGORIES]
+    if hidden:
+        return (
+            f"class name {name!r} holds a control character (U+{ord(hidden[0]):04X}); "
+            "names are plain text"
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        return f"class name {name!r} is longer than {MAX_NAME_LENGTH} characters"
+    return None
+
+
+def literal_text(name: str) -> str:
+    """`name` as matplotlib draws it letter for letter: a pair of '$' would start math mode
+    (and `$\\bad0$` is an error after the model is saved), so each '$' is escaped."""
+    return name.replace("$", r"\$")
+
+
+def open_regular(path: str | Path):
+    """open(path, "rb"), refusing what is not a regular file: a pipe would block, a device
+    never end. O_NONBLOCK: opening a pipe does not wait for a writer; the opened file itself
+    is checked, so a file swapped after a check changes nothing."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(0, "a folder, pipe or device, not a regular file")
+    return os.fdopen(fd, "rb")
 
 
 # --- A folder of MNIST IDX files or Fashion-MNIST CSVs -----------------------------------------
@@ -88,6 +149,11 @@ def class_names(spec: str) -> list[str]:
 
 IDX_MAGIC = {"images": 0x00000803, "labels": 0x00000801}
 MAX_ROWS = 1_000_000  # 784 MB of pixels (3 GB as float32): a header claiming more is refused
+# What a training run holds per image (NN_Numpy.load_split and train): the uint8 pixels, their
+# float32 copy, and augmentation's float32 copy padded to 32x32 (measured: 6.8 kB per image
+# with a validation split, as the padded copy is of the training rows only). Checked against
+# the memory there is before reading.
+TRAINING_BYTES_PER_ROW = 784 + 784 * 4 + 32 * 32 * 4  # 8,016
 FASHION_COLUMNS = ["label"] + [f"pixel{k}" for k in range(1, 785)]  # pixel1..pixel784
 
 
@@ -109,7 +175,7 @@ def read_folder(folder: Path, normalize=None, read_csv=None) -> tuple[dict, np.n
                 swap = ("images-idx3", "labels-idx1")[:: 1 if pair[0] else -1]
                 have = pair[0] or pair[1]
                 raise InputError(f"{folder}: found {have.name} but not {have.name.replace(*swap)}")
-        fashion = "fashion" in f"{folder.resolve().name}/{train[0].name}".lower()
+        fashion = "fashion" in f"{resolved(folder).name}/{train[0].name}".lower()
         data = {"source": train[0], "sha256": sha256(*train)}
         shown = f"{train[0]} + {train[1].name} ({'Fashion-' * fashion}MNIST IDX files)"
         pixels, labels = read_idx_pair(*train)
@@ -209,6 +275,8 @@ def read_idx(path: Path, kind: str) -> np.ndarray:
                 check_length(path, kind, count, os.fstat(f.fileno()).st_size - header_size)
                 if count > MAX_ROWS:
                     raise InputError(too_many)
+            if kind == "images":
+                check_memory(path, min(count, MAX_ROWS))
             cap = min(count, MAX_ROWS) * row_size  # a gzip stream: read no more, whatever it holds
             data = read_at_most(f, cap + 1)
     except (OSError, EOFError, zlib.error) as problem:  # a corrupt gzip, an unreadable file
@@ -218,6 +286,38 @@ def read_idx(path: Path, kind: str) -> np.ndarray:
     check_length(path, kind, count, len(data))
     values = np.frombuffer(data, dtype=np.uint8)  # no copy: the bytes read become the array
     return values.reshape(count, 784) if kind == "images" else values
+
+
+def check_memory(path: Path, count: int) -> None:
+    """Refuse, before reading them, more images than this machine can train on."""
+    need, available = count * TRAINING_BYTES_PER_ROW, available_memory()
+    if available is not None and need > available:
+        raise InputError(
+            f"{path}: its header says {count:,} images; training on them takes about "
+            f"{need / 2**30:.1f} GiB of memory and {available / 2**30:.1f} GiB is available; "
+            "use a file of fewer images, or a machine with more memory"
+        )
+
+
+def available_memory() -> int | None:
+    """The bytes this process can still allocate, as far as Linux tells: the memory free for
+    use (MemAvailable), within the address-space limit (ulimit -v) and a container's limit
+    (cgroup v2); None where none of these can be read."""
+    limits = []
+    with contextlib.suppress(OSError, TypeError):
+        meminfo = Path("/proc/meminfo").read_text()
+        limits.append(int(re.search(r"MemAvailable:\s+(\d+) kB", meminfo)[1]) * 1024)
+    address_space = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if address_space != resource.RLIM_INFINITY:
+        with contextlib.suppress(OSError, TypeError):
+            status = Path("/proc/self/status").read_text()
+            used = int(re.search(r"VmSize:\s+(\d+) kB", status)[1]) * 1024
+            limits.append(address_space - used)
+    with contextlib.suppress(OSError, ValueError):  # "max": no limit
+        cgroup = Path("/sys/fs/cgroup")
+        limit = int((cgroup / "memory.max").read_text())
+        limits.append(limit - int((cgroup / "memory.current").read_text()))
+    return max(min(limits), 0) if limits else None
 
 
 def check_length(path: Path, kind: str, count: int, length: int) -> None:
@@ -320,13 +420,15 @@ def csv_problem(path: Path, columns: list[str], read: dict) -> str:
         return str(error)
     except pd.errors.EmptyDataError:
         return f"{path} is empty; expected a header {columns[0]},..."
-    except pd.errors.ParserWarning:
-        return f"{path}, line 2: more fields than the header's columns"
+    except pd.errors.ParserWarning:  # the first data row has more fields than the header
+        return (
+            f"{path}, line {long_row(path, len(columns))[0]}: more fields than the header's columns"
+        )
     except pd.errors.ParserError as error:
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-        if found:  # pandas counts rows; the message gives the line an editor shows
-            line = file_line(path, int(found[2]) - 1)
-            return f"{path}, line {line}: expected {found[1]} fields, found {found[3]}"
+        if re.search(r"Expected \d+ fields in line \d+, saw \d+", str(error)):
+            # pandas' line number skips some lines and not others: find the row ourselves
+            line, found = long_row(path, len(columns))
+            return f"{path}, line {line}: expected {len(columns)} fields, found {found}"
         return f"{path} could not be parsed as CSV: {error}"
     except (OSError, UnicodeDecodeError, EOFError) as error:  # a corrupt gzip, not UTF-8 text
         return f"{path} could not be read as CSV: {error}"
@@ -382,6 +484,18 @@ def first_bad_value(path: Path, text, columns: list[str]) -> str:
     return f"{path}, line {file_line(path, row + 1)}, column {columns[col]!r}: {problem}"
 
 
+def long_row(path: Path, n_fields: int) -> tuple[int, int]:
+    """(line, fields) of the first row with more than n_fields fields: the line of the file
+    (1-based) on which it ends, counting blank lines, Windows line ends and newlines inside
+    quotes as an editor does."""
+    with io.TextIOWrapper(BoundedFile(path), encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text)
+        for row in reader:
+            if len(row) > n_fields:
+                return reader.line_num, len(row)
+    return reader.line_num, n_fields  # not reached: pandas saw such a row
+
+
 def file_line(path: Path, row: int) -> int:
     """The line of the file (1-based) on which CSV row `row` (0: the header; blank lines are
     no rows) ends, counting Windows line ends and newlines inside quotes as an editor does."""
@@ -397,6 +511,18 @@ def file_line(path: Path, row: int) -> int:
 # --- Writing: the outputs a run may write, and writing each one whole -----------------------
 
 
+def resolved(path: str | Path) -> Path:
+    """The absolute path with every link followed, or an InputError for a link that leads back
+    to itself (Path.resolve raises RuntimeError there, or OSError for a link chain too long)."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):
+        raise InputError(
+            f"{path}: a symbolic link loop (a link that leads back to itself); "
+            "point it at a real file or folder"
+        ) from None
+
+
 def data_files(folders: list[Path]) -> list[Path]:
     """The data files in these folders that a training run may read: CSVs and IDX files."""
     folders = [Path(folder) for folder in folders if Path(folder).is_dir()]
@@ -408,7 +534,10 @@ def data_files(folders: list[Path]) -> list[Path]:
 def check_outputs(outputs: list[Path], inputs: list[Path]) -> None:
     """Before any work, refuse an output that the run also reads, that is named twice, or that
     exists and is not a regular file (a folder, device, pipe, socket). Links count as targets."""
-    read, targets = {p.resolve() for p in inputs}, [Path(p).resolve() for p in outputs]
+    read, targets = set(), [resolved(p) for p in outputs]
+    for p in inputs:
+        with contextlib.suppress(InputError):  # a link loop is no output either: nothing to match
+            read.add(resolved(p))
     for path, target in zip(outputs, targets):  # exists(), is_file(): what the links point to
         if target in read:
             raise InputError(f"{path} is also read by this run; write the output elsewhere")
@@ -423,7 +552,7 @@ def atomic_write(path: str | Path) -> Iterator:
     """Write to a temporary file next to `path`, renamed over it only if writing succeeded:
     a crash mid-write leaves the old file untouched, never a half-written one. A link is
     written through to its target; a killed run's temporary file is removed next time."""
-    path = Path(path).resolve()
+    path = resolved(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):  # .name.PID.xyz.tmp
@@ -456,14 +585,19 @@ def atomic_write(path: str | Path) -> Iterator:
 
 # --- Reading a model: every array checked before it is trusted ----------------------------
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # models train and run in float32
+
 
 def read_model(path: Path, dtype, max_parameters: int):
     """(layer sizes, [(weights, bias) per layer], run record) from a model saved by
     NeuralNetwork.save, checked before anything a hostile file asks for is allocated.
 
     Never unpickles (allow_pickle=False); an .npz reads an array only when asked, and each
-    member's size is read from the zip directory first, so a bloated array is never inflated.
-    Weights must be floats of the right shapes, finite after conversion to `dtype`.
+    member's header is read first and must agree with its size in the zip directory, so
+    neither a bloated array nor a header claiming gigabytes is ever allocated. Weights must be
+    floats of the right shapes, finite in float32 whatever `dtype` they are read in, and small
+    enough that no pixels in [0, 1] can give an infinite logit (see output_bounds). The run
+    record is checked against what run_training writes (see check_record).
     """
     path = Path(path)
     if not path.is_file():
@@ -472,7 +606,8 @@ def read_model(path: Path, dtype, max_parameters: int):
         raise InputError(f"{path} is not a model saved by NN_Numpy.py (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
-            return check_model(data, np.dtype(dtype), max_parameters)
+            sizes, layers, text = check_model(data, np.dtype(dtype), max_parameters)
+        return sizes, layers, check_record(text, sizes, path)
     except ModelError as problem:
         raise InputError(f"{path} is not a valid model file: {problem}") from None
     except Exception as problem:  # zip, pickle refusal, truncation: all mean "not our file"
@@ -484,9 +619,11 @@ class ModelError(ValueError):
 
 
 def check_model(data, dtype: np.dtype, max_parameters: int):
+    """(sizes, [(weights, bias)], record text) of an open .npz, or ModelError."""
     bytes_of = {i.filename.removesuffix(".npy"): i.file_size for i in data.zip.infolist()}
     if bytes_of.get("layer_sizes", 0) > 10_000 or bytes_of.get("record", 0) > 10**7:
         raise ModelError("its layer_sizes or record is far larger than a model's")
+    member_header(data, "layer_sizes")
     sizes = data["layer_sizes"]
     if sizes.dtype.kind not in "iu" or sizes.ndim != 1 or len(sizes) < 2:
         raise ModelError(f"layer_sizes is {sizes.dtype} {sizes.shape}")
@@ -505,12 +642,372 @@ def check_model(data, dtype: np.dtype, max_parameters: int):
     for name, shape in zip(names, shapes):
         if bytes_of[name] > 1024 + 8 * int(np.prod(shape)):  # read none of a bloated array
             raise ModelError(f"{name} is larger than its {shape} floats")
+        declared, kind = member_header(data, name)
+        if declared != shape or kind.kind != "f":
+            raise ModelError(f"{name} is {kind} {declared}, not {shape} floats")
         array = data[name]
-        if array.shape != shape or array.dtype.kind != "f":
-            raise ModelError(f"{name} is {array.dtype} {array.shape}, not {shape} floats")
-        with np.errstate(over="ignore"):
-            array = array.astype(dtype)  # 1e300 is finite in float64, inf in float32
-        if not np.isfinite(array).all():
-            raise ModelError(f"{name} holds NaN or infinite values")
-        arrays.append(array)
-    return sizes, list(zip(arrays[::2], arrays[1::2])), json.loads(str(data["record"]))
+        with np.errstate(over="ignore"):  # 1e300 is finite in float64, inf in float32
+            finite = np.isfinite(array.astype(np.float32)).all()
+        if not finite:  # every command refuses it, whatever dtype it reads the model in
+            raise ModelError(f"{name} holds NaN or infinite values (in float32)")
+        arrays.append(array.astype(dtype))
+    layers = list(zip(arrays[::2], arrays[1::2]))
+    for layer, bound in enumerate(output_bounds(layers), 1):
+        if not bound <= FLOAT32_MAX / 2:  # half: room for rounding, and for max - min
+            raise ModelError(
+                f"its weights are too large: layer {layer} can output values up to {bound:.1e} "
+                f"for pixels in [0, 1], beyond float32's {FLOAT32_MAX:.1e}, so its logits "
+                f"can be infinite; {RETRAIN}"
+            )
+    member_header(data, "record")
+    record = data["record"]
+    return sizes, layers, str(record) if record.dtype.kind == "U" and record.ndim == 0 else None
+
+
+def member_header(data, name: str) -> tuple[tuple, np.dtype]:
+    """The shape and dtype that member name.npy declares, read from its header alone. Its
+    size in the zip directory must be exactly the header plus shape * itemsize bytes, as
+    np.save writes it: a header claiming gigabytes is refused before np.load allocates them."""
+    info = data.zip.getinfo(f"{name}.npy")
+    with data.zip.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version not in ((1, 0), (2, 0)):
+            raise ModelError(f"{name} has a .npy header of version {version}, not 1.0 or 2.0")
+        read_header = getattr(np.lib.format, f"read_array_header_{version[0]}_0")
+        shape, _, dtype = read_header(f)
+        header_size = f.tell()
+    if dtype.hasobject:  # pickled objects: np.load refuses them (allow_pickle=False)
+        return shape, dtype
+    size = header_size + int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if size != info.file_size:
+        raise ModelError(
+            f"{name}'s header says {dtype} {shape} ({size:,} bytes) but it holds "
+            f"{info.file_size:,} bytes"
+        )
+    return shape, dtype
+
+
+def output_bounds(layers: list) -> list[float]:
+    """The largest |value| each layer can output for any input in [0, 1]: |x @ W + b| <=
+    max over columns of sum |W| * max |x| + max |b|, and relu never grows a value. Above
+    float32's range, a forward pass can give inf, then NaN probabilities."""
+    bound, bounds = 1.0, []  # pixels in [0, 1]
+    for weights, bias in layers:  # (n_in, n_out), (n_out,)
+        column_sums = np.abs(weights).sum(axis=0, dtype=np.float64)  # (n_out,)
+        bound = float(column_sums.max() * bound + np.abs(bias).max(initial=0))
+        bounds.append(bound)
+    return bounds
+
+
+# --- The run record: what NN_Numpy.run_training saves beside the weights, checked once ------
+# read_model returns a Record: every field below has its type and range, or is absent. Fields
+# it does not know are kept as they are, unchecked, for no command reads them. A field that
+# is there but wrong is dropped, and the reason kept, so a command that needs it can say what
+# is wrong (see require, optional); one that does not need it still runs. A record that
+# contradicts its own weights (hidden sizes, number of classes) is another run's: the model is
+# refused.
+
+RETRAIN = "retrain the model: python src/NN_Numpy.py"
+ABSENT = object()  # what optional gives require for a field that is not there
+
+
+class Unusable(ValueError):
+    """Why a value of a run record cannot be used."""
+
+
+class Record(dict):
+    """A checked run record: .model names the file, .problems holds {field: why it was
+    dropped}, "" for the record itself."""
+
+    def __init__(self, fields: dict, model, problems: dict) -> None:
+        super().__init__(fields)
+        self.model, self.problems = model, problems
+
+
+def require(record: dict, key: str, why: str) -> object:
+    """record's field `key` ("settings.limit"), or an InputError saying it is missing or
+    unusable, why the command needs it, and how to get one."""
+    value = optional(record, key, ABSENT)
+    if value is ABSENT:
+        model = getattr(record, "model", "the model")
+        raise InputError(f"{model}'s run record has no {key}, needed {why}; {RETRAIN}")
+    return value
+
+
+def optional(record: dict, key: str, default):
+    """record's field `key`, or `default` if a model saved before the field existed lacks it;
+    an InputError if the field was there but unusable: a broken record is never guessed at."""
+    problems, model = getattr(record, "problems", {}), getattr(record, "model", "the model")
+    parts = key.split(".")
+    for prefix in (".".join(parts[:n]) for n in range(len(parts) + 1)):
+        if prefix in problems:
+            what = f"an unusable {prefix}" if prefix else "an unusable run record"
+            raise InputError(f"{model} has {what}: {problems[prefix]}; {RETRAIN}")
+    value = record
+    for part in parts:
+        if not isinstance(value, dict) or part not in value:
+            return default
+        value = value[part]
+    return value
+
+
+def shown(value) -> str:
+    """A value for a message: short, one line, control characters escaped."""
+    text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def number(ok, rule: str):
+    def check(value) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Unusable(f"{shown(value)} is not a number")
+        if not ok(value):
+            raise Unusable(f"{shown(value)} is not {rule}")
+        return float(value)
+
+    return check
+
+
+def whole(low: int, high: float = float("inf")):
+    def check(value) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Unusable(f"{shown(value)} is not a whole number")
+        if not low <= value <= high:
+            rule = f">= {low}" if high == float("inf") else f"{low}-{high}"
+            raise Unusable(f"{value} is not {rule}")
+        return value
+
+    return check
+
+
+def one_of(*choices: str):
+    def check(value) -> str:
+        if value not in choices or not isinstance(value, str):
+            raise Unusable(f"{shown(value)} is not one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def text(value) -> str:
+    """Text printed as it is: no control characters (an escape sequence clears a terminal)."""
+    if not isinstance(value, str):
+        raise Unusable(f"{shown(value)} is not text")
+    if any(unicodedata.category(c) in HIDDEN_CATEGORIES for c in value):
+        raise Unusable(f"{shown(value)} holds control characters")
+    return value
+
+
+def boolean(value) -> bool:
+    if not isinstance(value, bool):
+        raise Unusable(f"{shown(value)} is not true or false")
+    return value
+
+
+def nullable(check):
+    return lambda value: None if value is None else check(value)
+
+
+def list_of(check, at_least: int = 0):
+    def check_list(value) -> list:
+        if not isinstance(value, list):
+            raise Unusable(f"{shown(value)} is not a list")
+        if len(value) < at_least:
+            raise Unusable(f"{len(value)} entries, fewer than {at_least}")
+        checked = []
+        for i, item in enumerate(value, 1):
+            try:
+                checked.append(check(item))
+            except Unusable as problem:
+                raise Unusable(f"entry {i}: {problem}") from None
+        return checked
+
+    return check_list
+
+
+def names(value) -> list[str]:
+    """A model's class names: distinct, each a caption (see name_problem)."""
+    value = list_of(lambda name: name, 1)(value)
+    for i, name in enumerate(value, 1):
+        if problem := name_problem(name):
+            raise Unusable(f"entry {i}: {problem}")
+    if len(set(value)) != len(value):
+        raise Unusable("two classes have the same name")
+    return value
+
+
+def digest(value) -> str:
+    if not isinstance(value, str) or not re.fullmatch("[0-9a-f]{64}", value):
+        raise Unusable(f"{shown(value)} is not a SHA-256 digest (64 hex digits)")
+    return value
+
+
+def versions(value) -> dict:
+    """{package: version}, both text; None for a package that was not installed."""
+    if not isinstance(value, dict):
+        raise Unusable(f"{shown(value)} is not an object")
+    return {text(package): nullable(text)(version) for package, version in value.items()}
+
+
+SHARE = number(lambda v: 0 <= v <= 1, "in [0, 1]")
+POSITIVE = number(lambda v: 0 <= v < float("inf"), ">= 0 and finite")
+# TrainConfig's fields and rules (tests/test_hostile_records.py checks that the names agree)
+SETTINGS = {
+    "epochs": whole(1),
+    "batch_size": whole(1),
+    "optimizer": one_of("sgd", "adam"),
+    "learning_rate": number(lambda v: 0 < v < float("inf"), "> 0 and finite"),
+    "momentum": number(lambda v: 0 <= v < 1, "in [0, 1)"),
+    "schedule": one_of("cosine", "constant"),
+    "weight_decay": POSITIVE,
+    "shift": whole(0, 27),
+    "affine": number(lambda v: 0 <= v <= 10, "in [0, 10]"),
+    "elastic": number(lambda v: 0 <= v <= 10, "in [0, 10]"),
+    "hidden": list_of(whole(1, 10_000)),
+    "val_fraction": number(lambda v: 0 < v < 1, "in (0, 1)"),
+    "train_on_all": boolean,
+    "limit": nullable(whole(1)),
+    "seed": whole(0, 2**32 - 1),
+}
+DATA = {
+    "path": text,
+    "sha256": digest,
+    "rows": whole(1),
+    "classes": names,
+}
+METRICS = {
+    "evaluated_on": one_of("training", "validation"),
+    "accuracy": SHARE,
+    "loss": POSITIVE,
+    "seconds": POSITIVE,
+    # above 1 (inf: no threshold reached the target accuracy): never sure
+    "not_sure_threshold": number(lambda v: v >= 0, ">= 0"),
+    "test_accuracy": SHARE,
+}
+EPOCH = {  # one entry of the history; the first two are always there
+    "epoch": whole(1),
+    "loss": POSITIVE,
+    "learning_rate": POSITIVE,
+    "seconds": POSITIVE,
+    "val_loss": POSITIVE,
+    "val_accuracy": SHARE,
+}
+
+
+def fields_of(schema: dict):
+    """A checker of a JSON object: each known field checked, unknown ones kept as they are."""
+
+    def check(value) -> dict:
+        if not isinstance(value, dict):
+            raise Unusable(f"{shown(value)} is not an object")
+        return value | {key: schema[key](value[key]) for key in schema.keys() & value.keys()}
+
+    return check
+
+
+def history(value) -> list[dict]:
+    """The history: one entry per epoch, 1, 2, ..., each with its loss; validation figures in
+    every entry or in none."""
+    entries = list_of(fields_of(EPOCH), 1)(value)
+    validation = [entry.keys() & {"val_loss", "val_accuracy"} for entry in entries]
+    for i, entry in enumerate(entries, 1):
+        for key in ("epoch", "loss"):
+            if key not in entry:
+                raise Unusable(f"entry {i} has no {key}")
+        if entry["epoch"] != i:
+            raise Unusable(f"entry {i} is for epoch {entry['epoch']}")
+        if validation[i - 1] != validation[0]:
+            raise Unusable(f"entry {i} has other validation figures than entry 1")
+    return entries
+
+
+RECORD = {
+    "created": text,
+    "command": list_of(text, 1),
+    "settings": SETTINGS,
+    "data": DATA,
+    "versions": versions,
+    "history": history,
+    "metrics": METRICS,
+}
+
+
+def check_record(record_text: str | None, sizes: list[int], model) -> Record:
+    """The run record, as JSON text, checked against RECORD (see above): a section (settings,
+    data, metrics) field by field, anything else as a whole. ModelError if it describes
+    other weights than `sizes`."""
+    try:
+        record = json.loads(record_text)
+    except (TypeError, ValueError, RecursionError):  # no text, not JSON, nested too deep
+        return Record({}, model, {"": "it is not JSON text"})
+    if not isinstance(record, dict):
+        return Record({}, model, {"": f"{shown(record)} is not a JSON object"})
+    fields, problems = dict(record), {}
+    for key, schema in RECORD.items():
+        if key not in record:
+            continue
+        if callable(schema):  # checked as a whole
+            check_field(schema, fields, key, problems, key)
+        elif not isinstance(record[key], dict):
+            problems[key] = f"{shown(fields.pop(key))} is not an object"
+        else:  # a section, field by field
+            for name in schema.keys() & record[key].keys():
+                check_field(schema[name], fields[key], name, problems, f"{key}.{name}")
+    check_against_weights(fields, sizes)
+    epochs = fields.get("settings", {}).get("epochs")
+    if "history" in fields and epochs is not None:
+        last = len(fields["history"])
+        # a run stopped early (the live page's stop button) has fewer epochs, never more
+        short_but_stopped = last < epochs and "stopped_early" in fields
+        if last != epochs and not short_but_stopped:
+            fields.pop("history")
+            problems["history"] = f"its last epoch is {last}, settings.epochs is {epochs}"
+    return Record(fields, model, problems)
+
+
+def check_field(check, fields: dict, name: str, problems: dict, key: str) -> None:
+    """fields[name] checked (and made float where a number is expected); dropped, and
+    problems[key] saying why, if it is unusable."""
+    try:
+        fields[name] = check(fields[name])
+    except Unusable as problem:
+        problems[key] = str(problem)
+        del fields[name]
+
+
+def check_against_weights(fields: dict, sizes: list[int]) -> None:
+    """A record whose hidden sizes or classes disagree with the weights is another run's."""
+    hidden = fields.get("settings", {}).get("hidden")
+    if hidden is not None and hidden != sizes[1:-1]:
+        raise ModelError(
+            f"its run record is another run's: settings.hidden is {hidden}, the weights' hidden "
+            f"layers are {sizes[1:-1]}; {RETRAIN}"
+        )
+    classes = fields.get("data", {}).get("classes")
+    if classes is not None and len(classes) != sizes[-1]:
+        raise ModelError(
+            f"its run record is another run's: data.classes names {len(classes)} classes, the "
+            f"weights give {sizes[-1]}; {RETRAIN}"
+        )
+
+
+# --- Running a command: one line for an error, never a traceback ------------------------------
+
+
+def report_errors(command: Callable[[], int]) -> int:
+    """Run a command: an error a user can cause is one line on stderr and exit status 1; Ctrl-C
+    or SIGTERM exit 130. Files are only replaced whole (atomic_write): a failed run damages none.
+    The main() of NN_Numpy.py and of use_network.py run their work through it."""
+
+    with contextlib.suppress(ValueError):  # signals can only be set in the main thread
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # raises KeyboardInterrupt
+    try:
+        return command()
+    except InputError as error:  # one line, whatever a file name holds
+        print(f"error: {error}".replace("\n", "\\n"), file=sys.stderr)
+    except OSError as error:  # e.g. a disk that fills up; nothing half-written is left behind
+        print(f"error: {error.strerror or error} ({error.filename})", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was saved from the unfinished step", file=sys.stderr)
+        return 130
+    return 1

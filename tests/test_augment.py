@@ -1,24 +1,30 @@
-"""The augmentation: random affine and elastic warps, bilinear sampling, the second thread."""
+"""The augmentation (src/augment.py): affine and elastic warps, bilinear sampling, prefetching."""
+
+import threading
 
 import numpy as np
 import pytest
 
+import augment
 import NN_Numpy as nn
 
-IDENTITY = [1, 0, 15.5, 0, 1, 15.5]  # x_src = x + 15.5, y_src = y + 15.5: the padded image's centre
+IDENTITY = [1, 0, 15.5, 0, 1, 15.5]  # x_src = x + 15.5, y_src = y + 15.5: the framed image's centre
 NONE = dict(shift=0, affine=0.0, elastic=0.0)
-
-
-def padded(images):
-    return np.pad(images.reshape(-1, 28, 28), [(0, 0), (2, 2), (2, 2)])
 
 
 def warp(images, affine, rows=None):
     """Warp images (N, 784) by one affine map [a, b, c, d, e, f], no elastic part."""
     rows = np.arange(len(images)) if rows is None else rows
-    coefficients, basis = nn.random_distortions(1, nn.TrainConfig(**NONE), np.random.default_rng())
-    coefficients = np.tile(np.array([*affine, *coefficients[0, 6:]], np.float32), (len(rows), 1))
-    return nn.warp(padded(images)[rows], coefficients @ basis)
+    affine = np.tile(np.array(affine, np.float32), (len(rows), 1))
+    weights = np.zeros((len(rows), 16), np.float32)
+    fields = np.ones((16, 2, 784), np.float32)
+    return augment.distort(images[rows], affine, weights, fields)
+
+
+def draws(n, config, seed=0):
+    """The affine maps and elastic mixes of n images, as batches() draws them."""
+    rng = np.random.default_rng(seed)
+    return augment.random_affine(n, config, rng), *augment.random_elastic(n, config, rng)
 
 
 def images(n=50, seed=0):
@@ -29,10 +35,7 @@ def test_the_identity_returns_every_image_exactly():
     X = images()
     np.testing.assert_array_equal(warp(X, IDENTITY), X)
     np.testing.assert_array_equal(warp(X, IDENTITY, rows=np.array([7, 3])), X[[7, 3]])
-    coefficients, basis = nn.random_distortions(
-        50, nn.TrainConfig(**NONE), np.random.default_rng(0)
-    )
-    np.testing.assert_array_equal(nn.warp(padded(X), coefficients @ basis), X)
+    np.testing.assert_array_equal(augment.distort(X, *draws(50, nn.TrainConfig(**NONE))), X)
 
 
 def test_a_quarter_turn_moves_each_pixel_where_it_should():
@@ -56,12 +59,26 @@ def test_half_a_pixel_to_the_right_averages_neighbours_and_the_outside_is_zero()
     assert not warp(X, [1, 0, 15.5 + 40, 0, 1, 15.5 - 100]).any()  # far outside: all zeros
 
 
+def test_bilinear_mixes_the_four_named_corners():
+    frames = np.zeros((1, 32, 32), np.float32)
+    frames[0, 10, 20] = 1  # top left of the point below
+    frames[0, 10, 21] = 2  # top right
+    frames[0, 11, 20] = 3  # bottom left
+    frames[0, 11, 21] = 4  # bottom right
+    x_src = np.full((1, 784), 20.25, np.float32)  # a quarter of the way right
+    y_src = np.full((1, 784), 10.5, np.float32)  # half way down
+    upper, lower = 1 + 0.25 * (2 - 1), 3 + 0.25 * (4 - 3)
+    np.testing.assert_allclose(
+        augment.bilinear(frames, x_src, y_src), upper + 0.5 * (lower - upper)
+    )
+
+
 def test_whole_pixel_shifts_alone_move_the_digit_with_zeros_filled_in():
     X = images(300) + 1  # no zeros of its own
     config = nn.TrainConfig(**{**NONE, "shift": 2})
-    coefficients, basis = nn.random_distortions(300, config, np.random.default_rng(1))
-    moved = nn.warp(padded(X), coefficients @ basis)
-    tx, ty = (15.5 - coefficients[:, [2, 5]]).T.astype(int)  # the shifts it drew
+    affine, weights, fields = draws(300, config, seed=1)
+    moved = augment.distort(X, affine, weights, fields)
+    tx, ty = (15.5 - affine[:, [2, 5]]).T.astype(int)  # the shifts it drew
     assert {(a, b) for a, b in zip(tx, ty)} == {(a, b) for a in range(-2, 3) for b in range(-2, 3)}
     for image, result, x, y in zip(X, moved, tx, ty):
         expected = np.zeros((28, 28), np.float32)
@@ -73,28 +90,28 @@ def test_whole_pixel_shifts_alone_move_the_digit_with_zeros_filled_in():
 
 
 def test_the_elastic_displacement_is_bounded_and_smooth():
-    rng = np.random.default_rng(0)
-    identity = nn.random_distortions(1, nn.TrainConfig(**NONE), rng)
-    identity = identity[0] @ identity[1]  # (1, 1568)
     config = nn.TrainConfig(**{**NONE, "elastic": 1.5})
-    coefficients, basis = nn.random_distortions(2000, config, rng)
-    d = (coefficients @ basis - identity).reshape(2000, 2, 28, 28)  # (dx, dy) at every pixel
+    affine, weights, fields = draws(2000, config)
+    identity = augment.source_points(affine, np.zeros_like(weights), fields)
+    moved = augment.source_points(affine, weights, fields)
+    d = np.stack([moved[0] - identity[0], moved[1] - identity[1]], axis=1)  # (2000, 2, 784)
+    d = d.reshape(2000, 2, 28, 28)  # (dx, dy) at every pixel
     length = np.sqrt((d**2).sum(axis=1))  # (2000, 28, 28)
     rms = np.sqrt((length**2).mean(axis=(1, 2)))  # per image: strength uniform in [0, 1.5]
     assert 0.6 < rms.mean() < 0.9 and rms.max() < 3 and length.max() < 8, (rms.mean(), rms.max())
     step = np.diff(d, axis=3)  # how much more a pixel moves than its left neighbour
     assert np.sqrt((step**2).mean()) < 0.25 * np.sqrt((d**2).mean())  # they move together
-    off = nn.random_distortions(100, nn.TrainConfig(**NONE), rng)
-    np.testing.assert_array_equal(off[0] @ off[1], np.repeat(identity, 100, axis=0))
+    _, off, _ = draws(100, nn.TrainConfig(**NONE))
+    assert not off.any()  # elastic 0: no displacement at all
 
 
 def test_everything_stays_float32():
     config = nn.TrainConfig()
-    coefficients, basis = nn.random_distortions(64, config, np.random.default_rng(0))
-    assert coefficients.dtype == basis.dtype == np.float32
+    affine, weights, fields = draws(64, config)
+    assert affine.dtype == weights.dtype == fields.dtype == np.float32
     X = images(64)
-    assert nn.warp(padded(X), coefficients @ basis).dtype == np.float32
-    batches = list(nn.batches(X, padded(X), nn.TrainConfig(batch_size=16), np.random.default_rng()))
+    assert augment.distort(X, affine, weights, fields).dtype == np.float32
+    batches = list(augment.batches(X, nn.TrainConfig(batch_size=16), np.random.default_rng()))
     assert [len(rows) for rows, _ in batches] == [16] * 4
     assert all(x.dtype == np.float32 and x.shape == (16, 784) for _, x in batches)
 
@@ -103,7 +120,7 @@ def test_the_same_seed_gives_the_same_batches():
     X, config = images(300), nn.TrainConfig(batch_size=64)
 
     def epoch(seed):
-        return list(nn.batches(X, padded(X), config, np.random.default_rng(seed)))
+        return list(augment.batches(X, config, np.random.default_rng(seed)))
 
     first, again, other = epoch(5), epoch(5), epoch(6)
     assert len(first) == 5 and sorted(np.concatenate([r for r, _ in first])) == list(range(300))
@@ -111,11 +128,39 @@ def test_the_same_seed_gives_the_same_batches():
         np.testing.assert_array_equal(rows, rows_again)
         np.testing.assert_array_equal(x, x_again)
     assert not np.array_equal(first[0][1], other[0][1])
-    plain = list(
-        nn.batches(X, padded(X), nn.TrainConfig(batch_size=64, **NONE), np.random.default_rng(5))
-    )
+    plain = augment.batches(X, nn.TrainConfig(batch_size=64, **NONE), np.random.default_rng(5))
     for rows, x in plain:
         np.testing.assert_array_equal(x, X[rows])  # no augmentation: the rows as they are
+
+
+def test_the_prefetch_makes_at_most_one_batch_ahead(monkeypatch):
+    made, handed_out = [], []
+    real_distort = augment.distort
+
+    def counting_distort(*args):
+        made.append(threading.get_ident())
+        return real_distort(*args)
+
+    monkeypatch.setattr(augment, "distort", counting_distort)
+    X = images(640)
+    for rows, _ in augment.batches(X, nn.TrainConfig(batch_size=16), np.random.default_rng(0)):
+        handed_out.append(rows)
+        assert len(made) <= len(handed_out) + 1  # the batch in hand, and at most the next one
+    assert len(made) == len(handed_out) == 40
+    assert threading.get_ident() not in made  # distorted in the second thread
+
+
+def test_no_distortion_means_no_frames_and_no_thread(monkeypatch):
+    def fail(*args):
+        raise AssertionError("built a framed copy with augmentation off")
+
+    monkeypatch.setattr(augment, "framed", fail)
+    monkeypatch.setattr(augment, "prefetched", fail)
+    X = images(100)
+    batches = list(
+        augment.batches(X, nn.TrainConfig(batch_size=50, **NONE), np.random.default_rng())
+    )
+    assert len(batches) == 2
 
 
 def test_training_with_the_second_thread_gives_bit_identical_weights(small_split):
@@ -137,7 +182,7 @@ def test_bad_strengths_are_refused():
 
 
 def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
-    import use_network as un
+    import digit_model
 
     class Recorder:  # a network that remembers what it was shown
         dtype, seen = np.float32, []
@@ -147,7 +192,7 @@ def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
             return np.full((len(X), 10), len(self.seen), np.float32)  # view k says k
 
     X = images(3)
-    probs = un.predict_proba_tta(Recorder(), X)
+    probs = digit_model.predict_proba_tta(Recorder(), X)
     np.testing.assert_array_equal(probs, np.full((3, 10), 3))  # the mean of 1..5
     image = X.reshape(3, 28, 28)
     first, up, down, left, right = Recorder.seen
@@ -159,5 +204,5 @@ def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
     assert not up[:, -1].any() and not right[:, :, 0].any()  # zeros move in
     network = nn.NeuralNetwork(seed=0)
     np.testing.assert_array_equal(
-        un.predict_proba_tta(network, X, tta=False), network.predict_proba(X)
+        digit_model.predict_proba_tta(network, X, tta=False), network.predict_proba(X)
     )

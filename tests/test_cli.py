@@ -1,6 +1,7 @@
 """The command line end to end, as a user runs it."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,10 +85,12 @@ def test_divergence_exits_1_and_saves_nothing(tmp_path):
     model = tmp_path / "model.npz"
     result = run("--limit", 1000, "--epochs", 2, "--lr", 1e5, "--model", model, "--no-plots")
     assert result.returncode == 1
-    assert (
-        "error: the training loss became nan in epoch 1; try a smaller learning rate "
-        "(--learning-rate 10000). No model was saved." in result.stderr
-    )
+    assert re.search(
+        r"^error: the training loss became nan in epoch 1, batch \d+; try a smaller learning "
+        r"rate \(--learning-rate 10000\)\. No model was saved\.$",
+        result.stderr,
+        re.M,
+    ), result.stderr
     assert not model.exists()
 
 
@@ -147,7 +150,7 @@ def test_help_documents_every_option():
     # every TrainConfig field is an option of the same name, with its help and its default
     for setting in nn.fields(nn.TrainConfig):
         entry = entries["-" + setting.name.replace("_", "-")]
-        assert " ".join(setting.metadata["help"].split()) in entry, entry
+        assert " ".join(nn.OPTION_HELP[setting.name].split()) in entry, entry
         assert entry.endswith(f"(default: {setting.default})"), entry
     assert entries["-learning-rate"].startswith("-learning-rate LEARNING_RATE, --lr LEARNING_RATE")
     for option in ["--data-dir", "--model", "--figures-dir", "--no-plots"]:
@@ -171,10 +174,27 @@ def test_ctrl_c_during_training_saves_nothing(tmp_path, monkeypatch, capsys):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(nn.NeuralNetwork, "update", interrupt)
+    monkeypatch.setattr(nn.SGD, "step", interrupt)
     model = tmp_path / "m.npz"
     assert nn.main(["--limit", "500", "--epochs", "1", "--no-plots", "--model", str(model)]) == 130
     assert capsys.readouterr().err.endswith(
         "interrupted: nothing was saved from the unfinished step\n"
     )
     assert not model.exists()
+
+
+def test_a_missing_package_does_not_cost_the_trained_model(tmp_path, monkeypatch, capsys):
+    from importlib import metadata
+
+    version = metadata.version
+
+    def no_pillow(name):
+        if name == "pillow":
+            raise metadata.PackageNotFoundError(name)
+        return version(name)
+
+    monkeypatch.setattr(metadata, "version", no_pillow)
+    model = tmp_path / "m.npz"
+    assert nn.main(["--limit", "500", "--epochs", "1", "--no-plots", "--model", str(model)]) == 0
+    versions = nn.NeuralNetwork.load(model).record["versions"]
+    assert versions["pillow"] is None and versions["numpy"] == np.__version__

@@ -1,6 +1,7 @@
 """Reading Kaggle's CSVs: the real files parse; a bad file's message names file, line and column."""
 
 import gzip
+import warnings
 
 import numpy as np
 import pytest
@@ -179,3 +180,37 @@ def test_text_that_is_not_utf8(tmp_path):
     assert error_for(path).startswith(
         f"{path} could not be read as CSV: 'utf-8' codec can't decode byte 0xe9"
     )
+
+
+def test_a_pandas_warning_about_pandas_does_not_make_a_valid_file_bad(tmp_path, monkeypatch):
+    # A FutureWarning (a pandas upgrade, not the file) used to turn every CSV into "bad file".
+    import pandas as pd
+
+    path = write_csv(
+        tmp_path / "train.csv", TRAIN_HEADER, [train_row(label=d, pixel=d) for d in range(3)]
+    )
+    read_csv = pd.read_csv
+
+    def read_csv_with_a_future_warning(*args, **kwargs):
+        warnings.warn("some default will change in pandas 4", FutureWarning, stacklevel=2)
+        return read_csv(*args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_csv", read_csv_with_a_future_warning)
+    with pytest.warns(FutureWarning):
+        pixels, labels = nn.read_digits_csv(path)
+    assert labels.tolist() == [0, 1, 2] and pixels[2].tolist() == [2] * 784
+
+
+def test_a_first_row_longer_than_the_header_is_still_bad_data(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text(",".join(TRAIN_HEADER) + "\n" + ",".join(["1"] * 786) + "\n")
+    assert error_for(path) == f"{path}, line 2: more fields than the header's columns"
+
+
+def test_a_value_too_large_for_a_pixel_is_one_clear_error_and_no_raw_warning(tmp_path):
+    path = write_csv(tmp_path / "train.csv", TRAIN_HEADER, [[3] + [1e40] * 784])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        message = error_for(path)
+    assert message == f"{path}, line 2, column 'pixel0': pixel value 1e+40 is not an integer 0-255"
+    assert [str(w.message) for w in caught] == []

@@ -21,7 +21,11 @@ import pytest
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
+import digit_model
+import draw_server
+import math_checks
 import NN_Numpy as nn
+import photos
 import use_network as un
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +52,7 @@ def trained(mnist):
 def server(trained):
     """The server on a free port, serving from a thread; yields its port."""
     network, threshold, _, _ = trained
-    server = un.make_server(network, threshold, port=0, request_timeout=TIMEOUT)
+    server = draw_server.make_server(network, threshold, port=0, request_timeout=TIMEOUT)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server.server_address[1]
@@ -156,19 +160,22 @@ def test_not_sure_threshold_on_hand_made_answers():
 def test_verdict_on_hand_made_probabilities():
     probs = np.full(10, 0.02)
     probs[7] = 0.82
-    assert un.verdict(probs, 0.8) == (7, "7")
-    assert un.verdict(probs, 0.82) == (7, "7")  # at the threshold: sure
-    assert un.verdict(probs, 0.9) == (None, "not sure (best guess 7, 82%)")
+    assert digit_model.verdict(probs, 0.8) == (7, "7")
+    assert digit_model.verdict(probs, 0.82) == (7, "7")  # at the threshold: sure
+    assert digit_model.verdict(probs, 0.9) == (None, "not sure (best guess 7, 82%)")
     probs = np.array([0.41, 0.3, 0.29, 0, 0, 0, 0, 0, 0, 0])
-    assert un.verdict(probs, 0.995) == (None, "not sure (best guess 0, 41%)")
+    assert digit_model.verdict(probs, 0.995) == (None, "not sure (best guess 0, 41%)")
     probs = np.array([0.0001, 0.9999, 0, 0, 0, 0, 0, 0, 0, 0])
-    assert un.verdict(probs, math.inf) == (None, "not sure (best guess 1, 99%)")  # not 100%
+    assert digit_model.verdict(probs, math.inf) == (
+        None,
+        "not sure (best guess 1, 99%)",
+    )  # not 100%
 
 
 def test_input_gradient_matches_finite_differences():
     network = nn.NeuralNetwork([784, 16, 8, 10], seed=1, dtype=np.float64)
     x = np.random.default_rng(0).random((1, 784))
-    gradient = un.input_gradient(network, x, 3)
+    gradient = math_checks.input_gradient(network, x, 3)
     assert gradient.shape == (784,)
     eps = 1e-6
     for pixel in [0, 100, 400, 783]:
@@ -211,9 +218,9 @@ def test_predict_answers_every_field(server, trained, tmp_path):
     assert all(v >= 0 for layer in result["hidden"] for v in layer)  # ReLU
     # The image is NN_Numpy's own preprocessing of the file; the saliency its own gradient.
     (tmp_path / "digit.png").write_bytes(png)
-    seen = un.preprocess_image(tmp_path / "digit.png")
+    seen = photos.preprocess_image(tmp_path / "digit.png")
     np.testing.assert_allclose(result["image"], seen)
-    gradient = un.input_gradient(network, seen[np.newaxis], result["best_guess"])
+    gradient = math_checks.input_gradient(network, seen[np.newaxis], result["best_guess"])
     np.testing.assert_allclose(result["saliency"], gradient, rtol=1e-5, atol=1e-7)
 
 
@@ -252,7 +259,7 @@ def test_blank_canvas_is_no_digit(server, what):
 
 def test_not_sure_below_the_threshold(trained):
     network, _, images, labels = trained
-    result = un.answer_image(network, math.inf, canvas_png(images[0]))
+    result = draw_server.answer_image(network, math.inf, canvas_png(images[0]))
     assert result["digit"] is None and result["best_guess"] == labels[0]
     assert re.fullmatch(rf"not sure \(best guess {labels[0]}, \d\d?%\)", result["answer"])
 
@@ -334,7 +341,9 @@ def test_bad_bodies(server, trained, body, status):
 )
 def test_bad_content_lengths(server, trained, headers, status):
     start = time.perf_counter()
-    got, reply = raw_exchange(server, b"POST /predict HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    got, reply = raw_exchange(
+        server, b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + b"\r\n"
+    )
     assert got == status and time.perf_counter() - start < TIMEOUT / 2
     assert_json_error(reply)
     assert_still_serving(server, trained)
@@ -361,7 +370,7 @@ def test_bad_content_lengths(server, trained, headers, status):
     ],
 )
 def test_paths_outside_the_whitelist_are_404(server, trained, path):
-    status, reply = raw_exchange(server, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    status, reply = raw_exchange(server, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
     assert status == 404
     assert_json_error(reply)
     assert_still_serving(server, trained)
@@ -406,7 +415,7 @@ def test_malformed_requests_get_json_errors(server, trained, line, status):
 def test_a_client_that_stalls_mid_body_is_dropped_and_others_are_served(server, trained):
     with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
         sock.sendall(
-            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n"
+            b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n"
             + canvas_png()[:100]
         )
         start = time.perf_counter()
@@ -421,13 +430,167 @@ def test_a_client_that_stalls_mid_body_is_dropped_and_others_are_served(server, 
     assert_still_serving(server, trained)
 
 
-def test_a_client_that_stalls_mid_headers_is_disconnected(server, trained):
+def test_a_client_that_stalls_mid_headers_gets_408_and_is_disconnected(server, trained):
     with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
-        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Le")
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
         start = time.perf_counter()
-        assert sock.recv(65536) == b""  # the server closed the connection
+        reply = b""
+        while chunk := sock.recv(65536):  # until the server closes the connection
+            reply += chunk
     assert time.perf_counter() - start < TIMEOUT + 3
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.split()[1] == b"408"
+    assert json.loads(body) == {"error": f"the request did not arrive within {TIMEOUT:g} s"}
     assert_still_serving(server, trained)
+
+
+# ---------------------------------------------------------------------------
+# Under load: many clients, slow clients, and more clients than workers
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limited_server(trained, request):
+    """A server of its own, with the limits the test asks for (request.param); yields its port."""
+    network, threshold, _, _ = trained
+    server = draw_server.make_server(network, threshold, port=0, **request.param)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def slow_loris(port: int, stop_after: float) -> tuple[socket.socket, threading.Thread, list]:
+    """A client that sends one more header line every 0.2 s, never ending its headers, until
+    the server closes the connection or stop_after seconds pass. The thread records when the
+    server hung up (seconds after the start) and what it sent, in the returned list."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    outcome = []
+
+    def trickle():
+        start = time.perf_counter()
+        sock.settimeout(0.2)
+        reply = b""
+        while time.perf_counter() - start < stop_after:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:  # nothing from the server yet: one more header line
+                try:
+                    sock.sendall(b"X-Slow: 1\r\n")
+                except OSError:  # the server has closed its side
+                    break
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            reply += chunk
+        outcome.extend([time.perf_counter() - start, reply])
+        sock.close()
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    return sock, thread, outcome
+
+
+@pytest.mark.parametrize("limited_server", [{"request_timeout": 1.0}], indirect=True)
+def test_slow_loris_clients_are_dropped_at_the_deadline_while_others_are_served(
+    limited_server, trained
+):
+    # Each sends a header line every 0.2 s, well inside the socket timeout, so only a
+    # deadline for the whole request stops them: before it, they were served forever.
+    lorises = [slow_loris(limited_server, stop_after=5.0) for _ in range(10)]
+    time.sleep(0.2)
+    assert_still_serving(limited_server, trained)  # a good request, answered meanwhile
+    for _, thread, _ in lorises:
+        thread.join(timeout=10)
+    for _, _, (seconds, reply) in lorises:
+        assert 0.8 < seconds < 3.0  # dropped about 1 s after it connected, not at 5 s
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.split()[1] == b"408"
+        assert_json_error(body)
+    assert_still_serving(limited_server, trained)
+
+
+@pytest.mark.parametrize(
+    "limited_server",
+    [{"request_timeout": 1.5, "max_connections": 2, "max_waiting": 2}],
+    indirect=True,
+)
+def test_clients_beyond_the_cap_get_503_never_an_empty_reply(limited_server, trained):
+    # 2 workers and 2 places in the queue, all taken by slow clients: the next clients are
+    # told 503 at once (JSON, with Retry-After), and served again once the slow ones are cut.
+    lorises = [slow_loris(limited_server, stop_after=5.0) for _ in range(4)]
+    time.sleep(0.3)
+    replies = []
+
+    def client():
+        replies.append(request(limited_server, "POST", "/predict", canvas_png(trained[2][0])))
+
+    clients = [threading.Thread(target=client) for _ in range(8)]
+    start = time.perf_counter()
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join(timeout=10)
+    assert time.perf_counter() - start < 1.0  # refused at once, not left waiting
+    assert len(replies) == 8
+    for status, headers, body in replies:
+        assert status == 503 and headers["Retry-After"] == "1"
+        assert json.loads(body) == {"error": "the server is busy; try again in a moment"}
+    for _, thread, _ in lorises:
+        thread.join(timeout=10)
+    assert_still_serving(limited_server, trained)
+
+
+@pytest.mark.parametrize("limited_server", [{"request_timeout": 30.0}], indirect=True)
+def test_200_concurrent_requests_are_all_answered(limited_server, trained):
+    # A listen backlog of 5 dropped connections from bursts like this one (the clients wait
+    # 1, 3, 7 s to retry, and some gave up); with 128 and a queue, every one is answered.
+    _, _, images, labels = trained
+    body = canvas_png(images[0])
+    answers = []
+
+    def client():
+        try:
+            status, result = post_image(limited_server, body)
+            answers.append((status, result["best_guess"]))
+        except OSError as error:  # a refused or timed-out connection
+            answers.append((None, repr(error)))
+
+    clients = [threading.Thread(target=client) for _ in range(200)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join(timeout=30)
+    assert answers == [(200, labels[0])] * 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Host": "evil.example"},  # DNS rebinding: a name of another site, resolved to us
+        {"Host": "evil.example:8000"},
+        {"Origin": "http://evil.example"},  # a cross-site form or fetch
+        {"Origin": "null"},  # a sandboxed frame or a file:// page
+    ],
+)
+def test_requests_naming_another_site_are_refused(server, trained, headers):
+    status, _, body = request(server, "POST", "/predict", canvas_png(), headers)
+    assert status == 403
+    assert_json_error(body)
+    status, _, _ = request(server, "GET", "/", headers=headers)
+    assert status == 403
+    assert_still_serving(server, trained)
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "LOCALHOST"])
+def test_requests_naming_this_computer_are_answered(server, trained, name):
+    headers = {"Host": f"{name}:{server}", "Origin": f"http://{name}:{server}"}
+    status, _, body = request(server, "POST", "/predict", canvas_png(trained[2][0]), headers)
+    assert status == 200 and json.loads(body)["best_guess"] == trained[3][0]
 
 
 # ---------------------------------------------------------------------------
@@ -477,12 +640,25 @@ def test_the_threshold_is_set_at_training_time_and_stored_with_the_model(tmp_pat
     threshold = network.record["metrics"]["not_sure_threshold"]
     split = nn.load_split(None, nn.TrainConfig(limit=3000, epochs=2))
     assert threshold == nn.not_sure_threshold(network.predict_proba(split["X_val"]), split["y_val"])
-    assert un.threshold_of(network) == threshold
-    assert un.threshold_of(nn.NeuralNetwork()) == 0.0  # no record: always answer
+    assert digit_model.threshold_of(network) == threshold
+    assert digit_model.threshold_of(nn.NeuralNetwork()) == 0.0  # no record: always answer
 
 
 def test_command_line_refuses_a_missing_model(tmp_path):
     assert un.main(["draw", "--model", str(tmp_path / "none.npz"), "--no-browser"]) == 1
+
+
+def test_command_line_on_a_taken_port_says_so_in_one_line(trained, tmp_path, capsys):
+    trained[0].save(tmp_path / "model.npz")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["draw", "--model", str(tmp_path / "model.npz"), "--port", str(port)]
+        assert un.main([*argv, "--no-browser"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"error: cannot serve on 127.0.0.1:{port}: Address already in use; try another --port"
+    )
 
 
 def test_open_browser_never_fails(monkeypatch):
@@ -490,8 +666,8 @@ def test_open_browser_never_fails(monkeypatch):
         raise RuntimeError("no browser")
 
     monkeypatch.setenv("DISPLAY", ":0")
-    monkeypatch.setattr(un.webbrowser, "open", broken)
-    un.open_browser("http://127.0.0.1:1/")  # no exception
+    monkeypatch.setattr(draw_server.webbrowser, "open", broken)
+    draw_server.open_browser("http://127.0.0.1:1/")  # no exception
 
 
 # ---------------------------------------------------------------------------

@@ -105,11 +105,21 @@ def test_plain_idx_files_in_a_fashion_folder_and_predict_refuses_the_model(tmp_p
     model = tmp_path / "model.npz"
     assert nn.NeuralNetwork.load(model).record["data"]["classes"] == FASHION.split(", ")
 
-    assert un.main(["predict", "photo.png", "--model", str(model)]) == 1
-    assert capsys.readouterr().err == (
-        f"error: {model} classifies T-shirt/top, Trouser, Pullover, ... (not the digits 0-9); "
-        "predict prepares images of handwritten digits only: use a model trained on digits\n"
-    )
+    # Every command that reads digits refuses it, with the same check (issue #21, item 9:
+    # submit used to write a digit submission from it and exit 0).
+    submission = tmp_path / "submission.csv"
+    digit_commands = [
+        ("predict", ["predict", "photo.png"]),
+        ("submit", ["submit", "--out", str(submission)]),
+        ("the drawing page", ["draw", "--no-browser", "--port", "0"]),
+    ]
+    for what, argv in digit_commands:
+        assert un.main([*argv, "--model", str(model)]) == 1
+        assert capsys.readouterr().err == (
+            f"error: {model} classifies T-shirt/top, Trouser, Pullover, ... (not the digits "
+            f"0-9); {what} reads handwritten digits only: use a model trained on digits\n"
+        )
+    assert not submission.exists()
 
     figures = tmp_path / "figures"
     assert un.main(["report", "--model", str(model), "--figures-dir", str(figures)]) == 0

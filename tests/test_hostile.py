@@ -19,6 +19,7 @@ from PIL import Image
 
 import file_io
 import NN_Numpy as nn
+import photos
 import use_network as un
 
 SRC = Path(nn.__file__).parent
@@ -336,7 +337,7 @@ def test_an_image_with_too_many_pixels_is_refused_from_its_header(tmp_path):
     with pytest.raises(
         nn.InputError, match="big.png: 6500x6500 pixels, more than the 40 million accepted"
     ):
-        un.preprocess_image(tmp_path / "big.png")
+        photos.preprocess_image(tmp_path / "big.png")
 
 
 # 8. Nothing a user can type gives a traceback ----------------------------------------------
@@ -345,13 +346,24 @@ def test_an_image_with_too_many_pixels_is_refused_from_its_header(tmp_path):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["gradcheck", "--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["gradcheck", "--seed", "-1"], "--seed must be 0 to 2**32 - 1, got -1"),
+        (["gradcheck", "--entries", "0"], "--entries must be >= 1, got 0"),
         (["explain", "--batch-size", "100000"], "--batch-size must be 1-10000, got 100000"),
+        (["explain", "--seed", str(2**32)], "--seed must be 0 to 2**32 - 1, got 4294967296"),
+        (["draw", "--port", "70000"], "--port must be 0-65535, got 70000"),
+        (["draw", "--port", "-1"], "--port must be 0-65535, got -1"),
+        (["draw", "--threshold", "nan"], "--threshold must be 0-1, got nan"),
+        (["draw", "--threshold", "1.5"], "--threshold must be 0-1, got 1.5"),
+        (["draw", "--threshold", "inf"], "--threshold must be 0-1, got inf"),
     ],
 )
-def test_companion_options_out_of_range(argv, message, capsys):
-    assert un.main(argv) == 1
-    assert one_error_line(capsys) == f"error: {message}"
+def test_companion_options_out_of_range_are_refused_before_anything_runs(argv, message, capsys):
+    # Checked at parse time, like the trainer's options: --port 70000 used to end in an
+    # OverflowError traceback, and --threshold nan made a 99%-sure digit read "not sure".
+    with pytest.raises(SystemExit) as info:
+        un.main(argv)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"use_network.py: error: {message}"
 
 
 def test_report_with_a_record_missing_a_key(model, tmp_path, capsys):
@@ -362,7 +374,8 @@ def test_report_with_a_record_missing_a_key(model, tmp_path, capsys):
         un.main(["report", "--model", str(tmp_path / "m.npz"), "--figures-dir", str(tmp_path)]) == 1
     )
     assert one_error_line(capsys).endswith(
-        "has no usable run record (KeyError('history')); retrain it: python src/NN_Numpy.py"
+        "m.npz's run record has no history, needed for the training curves; "
+        "retrain the model: python src/NN_Numpy.py"
     )
 
 

@@ -18,9 +18,9 @@ def params_and_grads(grad_value=1.0):
 def test_momentum_step_matches_hand_computation():
     params, grads = params_and_grads()
     p0 = [p.copy() for p in params]
-    sgd = nn.SGD(momentum=0.9)
-    sgd.step(params, grads, learning_rate=0.1)  # v = g = 1;            p = p0 - 0.1
-    sgd.step(params, grads, learning_rate=0.1)  # v = 0.9 * 1 + 1 = 1.9; p = p0 - 0.1 - 0.19
+    sgd = nn.SGD(learning_rate=0.1, momentum=0.9)
+    sgd.step(params, grads)  # v = g = 1;            p = p0 - 0.1
+    sgd.step(params, grads)  # v = 0.9 * 1 + 1 = 1.9; p = p0 - 0.1 - 0.19
     for p, start in zip(params, p0):
         np.testing.assert_allclose(p, start - 0.29)
 
@@ -28,7 +28,7 @@ def test_momentum_step_matches_hand_computation():
 def test_plain_sgd_and_weight_decay():
     params, grads = params_and_grads(grad_value=0.5)
     p0 = [p.copy() for p in params]
-    nn.SGD(weight_decay=0.01).step(params, grads, learning_rate=0.1)
+    nn.SGD(learning_rate=0.1, weight_decay=0.01).step(params, grads)
     for p, start in zip(params, p0):
         np.testing.assert_allclose(p, start - 0.1 * (0.5 + 0.01 * start))  # L2 adds wd * p
 
@@ -42,8 +42,8 @@ def test_a_numpy_float64_learning_rate_does_not_turn_the_float32_update_into_flo
         rng.standard_normal(1000, dtype=np.float32),
     )
     by_python_float, by_numpy_float = start.copy(), start.copy()
-    nn.SGD().step([by_python_float], [grads.copy()], learning_rate=0.1)
-    nn.SGD().step([by_numpy_float], [grads.copy()], learning_rate=np.float64(0.1))
+    nn.SGD(learning_rate=0.1).step([by_python_float], [grads.copy()])
+    nn.SGD(learning_rate=np.float64(0.1)).step([by_numpy_float], [grads.copy()])
     np.testing.assert_array_equal(by_numpy_float, by_python_float)
     assert by_numpy_float.dtype == np.float32
     assert type(nn.learning_rate_at(3, nn.TrainConfig(epochs=10))) is float
@@ -52,15 +52,15 @@ def test_a_numpy_float64_learning_rate_does_not_turn_the_float32_update_into_flo
 def test_adam_steps_match_hand_computation():
     params, grads = params_and_grads(grad_value=1e-3)
     p0 = [p.copy() for p in params]
-    adam = nn.Adam()
-    adam.step(params, grads, learning_rate=0.01)
+    adam = nn.Adam(learning_rate=0.01)
+    adam.step(params, grads)
     # step 1: m = 0.1 g, v = 0.001 g^2; bias-corrected m_hat = g, v_hat = g^2: a step of lr,
     # whatever the gradient's scale (up to eps)
     first = 0.01 * 1e-3 / (1e-3 + 1e-8)
     np.testing.assert_allclose(params[0], p0[0] - first, rtol=0, atol=1e-12)
     for g in grads:
         g[...] = -1e-3  # the gradient turns round
-    adam.step(params, grads, learning_rate=0.01)
+    adam.step(params, grads)
     m_hat = (0.9 * 1e-4 - 0.1 * 1e-3) / (1 - 0.9**2)
     v_hat = (0.999 * 1e-9 + 0.001 * 1e-6) / (1 - 0.999**2)
     expected = p0[1] - first - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8)
@@ -72,7 +72,8 @@ def test_the_update_is_the_one_line_rule_on_every_layer():
     x = np.random.default_rng(0).random((3, 784), dtype=np.float32)
     network.backward(nn.softmax_cross_entropy(network.forward(x), np.array([1, 2, 3]))[1])
     before = [p.copy() for p in network.parameters()]
-    network.update(nn.SGD(momentum=0.9), learning_rate=0.1)  # first step: velocity = grad
+    optimizer = nn.SGD(learning_rate=0.1, momentum=0.9)
+    optimizer.step(network.parameters(), network.gradients())  # first step: velocity = grad
     for layer, (w, b) in zip(network.layers, zip(before[::2], before[1::2])):
         np.testing.assert_allclose(layer.weights, w - 0.1 * layer.grad_weights, rtol=1e-6)
         np.testing.assert_allclose(layer.bias, b - 0.1 * layer.grad_bias, rtol=1e-6)
@@ -82,12 +83,12 @@ def test_the_update_is_the_one_line_rule_on_every_layer():
 def test_a_new_weights_array_keeps_training():
     # Parameters are read from the layers at every step: assigning a new array to a layer's
     # weights must not leave the optimizer updating the old one.
-    network, optimizer = nn.NeuralNetwork(seed=0), nn.SGD(momentum=0.9)
+    network, optimizer = nn.NeuralNetwork(seed=0), nn.SGD(learning_rate=0.1, momentum=0.9)
     x, labels = np.random.default_rng(0).random((4, 784), dtype=np.float32), np.array([1, 2, 3, 4])
 
     def step():
         network.backward(nn.softmax_cross_entropy(network.forward(x), labels)[1])
-        network.update(optimizer, learning_rate=0.1)
+        optimizer.step(network.parameters(), network.gradients())
 
     step()  # the optimizer now holds a velocity for every array
     old, new = network.layers[0].weights, network.layers[0].weights.copy()

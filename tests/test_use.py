@@ -12,6 +12,8 @@ import pytest
 from PIL import Image
 
 import NN_Numpy as nn
+import photos
+import submission
 import use_network as un
 
 
@@ -98,9 +100,9 @@ def test_submission_refuses_a_training_file_as_test_file(model_path, tmp_path, c
 
 def test_check_submission_catches_a_broken_file():
     with pytest.raises(RuntimeError, match="ImageId is not 1..3"):
-        un.check_submission("ImageId,Label\n1,3\n3,4\n2,5\n", 3)
+        submission.check_submission("ImageId,Label\n1,3\n3,4\n2,5\n", 3)
     with pytest.raises(RuntimeError, match="labels not 0-9"):
-        un.check_submission("ImageId,Label\n1,3\n2,12\n", 2)
+        submission.check_submission("ImageId,Label\n1,3\n2,12\n", 2)
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
@@ -119,7 +121,7 @@ def test_small_off_centre_digit_on_a_big_page_comes_back_centred_and_recognised(
         paste_on_canvas(pixels[i].reshape(28, 28), at=(40 + 25 * k, 300 - 10 * k)).save(
             path, format=fmt
         )
-        image = un.preprocess_image(path)
+        image = photos.preprocess_image(path)
         assert image.shape == (784,) and image.dtype == np.float32 and image.max() == 1.0
         assert (
             np.abs(centre_of_mass(image) - 13.5).max() <= 0.5 + 1e-6
@@ -145,8 +147,8 @@ def test_polarity_is_detected_both_ways(mnist, tmp_path):
     paste_on_canvas(digit, ink=(240, 240, 240), paper=(20, 20, 20)).save(
         tmp_path / "light_on_dark.png"
     )
-    dark = un.preprocess_image(tmp_path / "dark_on_light.png")
-    light = un.preprocess_image(tmp_path / "light_on_dark.png")
+    dark = photos.preprocess_image(tmp_path / "dark_on_light.png")
+    light = photos.preprocess_image(tmp_path / "light_on_dark.png")
     assert np.corrcoef(dark, light)[0, 1] > 0.99
     for image in (dark, light):  # both come out as MNIST draws digits: white ink on black
         frame = image.reshape(28, 28)
@@ -172,7 +174,7 @@ def test_image_modes_all_give_the_same_digit(mnist, tmp_path):
     variants["transparent.png"] = transparent
     for name, image in variants.items():
         image.save(tmp_path / name)
-        processed = un.preprocess_image(tmp_path / name)
+        processed = photos.preprocess_image(tmp_path / name)
         reference = processed if reference is None else reference
         assert np.corrcoef(processed, reference)[0, 1] > 0.95, name
 
@@ -189,15 +191,17 @@ def test_uneven_grey_background_is_removed(mnist, tmp_path):
         Image.fromarray(digit).resize((70, 70), Image.Resampling.BICUBIC),
     )
     page.save(tmp_path / "uneven.png")
-    processed = un.preprocess_image(tmp_path / "uneven.png")
+    processed = photos.preprocess_image(tmp_path / "uneven.png")
     clean = paste_on_canvas(digit, at=(300, 200))
     clean.save(tmp_path / "clean.png")
-    assert np.corrcoef(processed, un.preprocess_image(tmp_path / "clean.png"))[0, 1] > 0.95
+    assert np.corrcoef(processed, photos.preprocess_image(tmp_path / "clean.png"))[0, 1] > 0.95
 
 
 def test_bad_image_files_get_clear_errors(tmp_path):
     Image.new("RGB", (200, 100), (180, 180, 180)).save(tmp_path / "blank.png")
-    assert un.preprocess_image(tmp_path / "blank.png") is None  # no ink: "no digit", not an error
+    assert (
+        photos.preprocess_image(tmp_path / "blank.png") is None
+    )  # no ink: "no digit", not an error
     (tmp_path / "notes.png").write_text("not really a png")
     truncated = io.BytesIO()
     paste_on_canvas(np.full((28, 28), 255, np.uint8)).save(truncated, format="PNG")
@@ -215,19 +219,21 @@ def test_bad_image_files_get_clear_errors(tmp_path):
     }
     for name, message in cases.items():
         with pytest.raises(nn.InputError) as info:
-            un.preprocess_image(tmp_path / name)
+            photos.preprocess_image(tmp_path / name)
         assert str(info.value) == f"{tmp_path / name}: {message}"
     with pytest.raises(nn.InputError, match=r"truncated.png: unreadable image \("):
-        un.preprocess_image(tmp_path / "truncated.png")
+        photos.preprocess_image(tmp_path / "truncated.png")
 
 
 def test_float_images_in_0_to_1_are_not_called_blank(mnist, tmp_path):
     page = np.asarray(paste_on_canvas(mnist[0][5].reshape(28, 28)).convert("L"), np.float32) / 255
     Image.fromarray(page, mode="F").save(tmp_path / "float.tiff")
     Image.fromarray(np.round(page * 255).astype(np.uint8)).save(tmp_path / "eight_bit.png")
-    float_image = un.preprocess_image(tmp_path / "float.tiff")
+    float_image = photos.preprocess_image(tmp_path / "float.tiff")
     assert float_image is not None
-    assert np.corrcoef(float_image, un.preprocess_image(tmp_path / "eight_bit.png"))[0, 1] > 0.99
+    assert (
+        np.corrcoef(float_image, photos.preprocess_image(tmp_path / "eight_bit.png"))[0, 1] > 0.99
+    )
 
 
 def test_huge_images_are_refused_from_their_header(tmp_path):
@@ -236,7 +242,7 @@ def test_huge_images_are_refused_from_their_header(tmp_path):
     with pytest.raises(
         nn.InputError, match=r"huge.png: 7000x7000 pixels, more than the 40 million"
     ):
-        un.preprocess_image(tmp_path / "huge.png")
+        photos.preprocess_image(tmp_path / "huge.png")
 
 
 def test_predict_command_reports_bad_files_and_still_predicts_the_others(
@@ -278,7 +284,7 @@ def test_predict_command_reports_bad_files_and_still_predicts_the_others(
     assert seen.size == (28, 28) and seen.mode == "L"
     np.testing.assert_allclose(
         np.asarray(seen) / 255,
-        un.preprocess_image(tmp_path / "one.jpg").reshape(28, 28),
+        photos.preprocess_image(tmp_path / "one.jpg").reshape(28, 28),
         atol=1 / 255,
     )
 
@@ -377,8 +383,8 @@ def test_training_saves_its_run_record_inside_the_model_and_report_redraws_every
 def test_report_of_a_model_without_a_run_record(model_path, capsys):
     assert un.main(["report", "--model", str(model_path)]) == 1
     assert capsys.readouterr().err == (
-        f"error: {model_path} has no usable run record (KeyError('settings')); "
-        "retrain it: python src/NN_Numpy.py\n"
+        f"error: {model_path}'s run record has no settings.limit, needed to rebuild the "
+        "validation split; retrain the model: python src/NN_Numpy.py\n"
     )
 
 
