@@ -569,12 +569,19 @@ class TrainingHook:
     everything, block (to pause), set optimizer.learning_rate (used from the next batch on,
     and the schedule goes on from it), or raise StopTraining."""
 
+    def train_started(self, network, X_train, y_train, X_val, y_val) -> None:
+        """Before the first batch: the network as initialised, and the data."""
+
     def batch_done(self, images, labels, loss, network, optimizer) -> None:
         """After the optimizer's step: the batch's images (B, 784), as distorted, its labels
         (B,) and loss; the network keeps this batch's layer outputs and gradients."""
 
     def epoch_done(self, stats: dict, network, optimizer) -> None:
         """After the epoch's evaluation: stats is the epoch's entry in the history."""
+
+    def record(self) -> dict:
+        """What run_training adds to the run record (e.g. the page's controls, and when)."""
+        return {}
 
 
 def divergence_message(loss: float, epoch: int, batch: int, config) -> str:
@@ -613,6 +620,7 @@ def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=pr
     else:
         optimizer = SGD(config.learning_rate, config.momentum, config.weight_decay)
     history = []
+    hook.train_started(network, X_train, y_train, X_val, y_val)
     scale = 1.0  # a rate a hook set, relative to the schedule's (1: none did)
     try:
         for epoch in range(1, config.epochs + 1):
@@ -886,6 +894,8 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str],
     }
     if len(history) < config.epochs:  # a hook stopped training
         network.record["stopped_early"] = {"epochs_done": len(history)}
+    if hook is not None:
+        network.record |= hook.record()
     network.save(args.model)
     print(f"Model and run record saved to {display_path(args.model)}")
     if not args.no_plots:

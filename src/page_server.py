@@ -81,7 +81,7 @@ def parse_json_object(body: bytes) -> dict:
     """A request body that must be a JSON object, or a 400 RequestError saying why not."""
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; [[[[...: too deep
         raise RequestError(HTTPStatus.BAD_REQUEST, "the body is not JSON") from None
     if not isinstance(data, dict):
         raise RequestError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object {...}")

@@ -7,6 +7,7 @@ The work is in the module named on the right.
     python src/use_network.py report                 # figures and run record   figures.py
     python src/use_network.py gradcheck              # backprop vs differences  math_checks.py
     python src/use_network.py explain                # one step's multiplies    math_checks.py
+    python src/use_network.py watch                  # train, live in a browser watch_training.py
 
 The network itself, and how it learns, is in NN_Numpy.py: train it first with
 `python src/NN_Numpy.py`. The imports run one way: those modules import NN_Numpy (and each
@@ -27,6 +28,7 @@ import math_checks
 import NN_Numpy as nn
 import photos
 import submission
+import watch_training
 from digit_model import load_digit_model, load_model, threshold_of
 
 
@@ -163,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (gradcheck, explain):
         sub.add_argument("--seed", type=int, default=0, help="picks the images and the weights")
         sub.add_argument("--data-dir", type=Path, help="folder with train.csv[.gz]")
+    commands.add_parser(
+        "watch",
+        add_help=False,  # its options are NN_Numpy.py's own: use_network.py watch --help
+        help="train as NN_Numpy.py does (the same options) and watch it learn in your browser",
+    )
     return parser
 
 
@@ -193,6 +200,10 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if list(argv[:1]) == ["watch"]:  # NN_Numpy's parser reads the training's options
+        return watch_training.main(list(argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     if problem := option_problem(args):

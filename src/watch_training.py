@@ -20,7 +20,6 @@ import math
 import re
 import threading
 import time
-
 from dataclasses import fields
 from http import HTTPStatus
 from pathlib import Path

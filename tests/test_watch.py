@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_draw import browser, canvas_png, request  # noqa: F401 (browser: a fixture)
 from threadpoolctl import threadpool_limits
 
 import NN_Numpy as nn
 import watch_training as wt
-from test_draw import browser, canvas_png, request  # noqa: F401 (browser: a fixture)
 
 CONFIG = nn.TrainConfig(epochs=50, batch_size=100, schedule="constant", seed=0)
 
