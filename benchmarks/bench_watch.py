@@ -1,33 +1,38 @@
-"""What watching costs the training: the same short run three ways, interleaved, 1 BLAS thread.
+"""What watching costs the training: the same short training three ways, interleaved, at one
+BLAS thread, in one process.
 
-    .venv/bin/python benchmarks/bench_watch.py [--rounds 5] [--epochs 5]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_watch.py [--rounds 9] [--epochs 5]
 
-plain:       python src/NN_Numpy.py (the hook that does nothing)
-page closed: python src/use_network.py watch, nobody looking
-page open:   the same with the page open in headless Chromium (polling /state 4 times a second,
-             fetching the weights when they change, drawing every chart), on this machine
+plain:        train() with the hook that does nothing, as python src/NN_Numpy.py runs it
+page closed:  train() with watch_training's hook and its page server up, nobody looking
+page open:    the same with the page open in headless Chromium (it asks for /state twice a
+              second, fetches the weights when they change and draws every chart)
 
-Each figure is train()'s own time as the run record keeps it (metrics.seconds: the epochs and
-their evaluation, not reading the data nor starting Python). Medians over the rounds.
+For each: train()'s wall time (the epochs and their evaluation), and the CPU time of this
+process (the training, its distortion thread and the server's threads). Chromium's own CPU
+time is counted apart, from /proc: on a machine with a spare core it costs the training
+nothing; on a busy one it competes. Medians over the rounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
+import threading
+import time
 from pathlib import Path
+
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 import NN_Numpy as nn
+import watch_training as wt
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+WAYS = ["plain", "page closed", "page open"]
 
 
 def browser():
@@ -43,70 +48,109 @@ def browser():
     return webdriver.Chrome(options=options, service=service)
 
 
-def seconds_trained(model: Path) -> float:
-    return nn.NeuralNetwork.load(model).record["metrics"]["seconds"]
+def cpu_seconds_below(root: int) -> float:
+    """CPU seconds (user + system) of every process descending from root, from /proc."""
+    stats, children = {}, {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # it ended meanwhile
+                continue
+            stats[int(name)] = fields
+            children.setdefault(int(fields[1]), []).append(int(name))  # fields[1]: parent
+    total, todo = 0.0, list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        total += (int(stats[pid][11]) + int(stats[pid][12])) / os.sysconf("SC_CLK_TCK")
+        todo += children.get(pid, [])
+    return total
 
 
-def run(way: str, options: list[str], folder: Path, driver) -> float:
-    model = folder / f"{way.replace(' ', '_')}.npz"
-    common = [*options, "--no-plots", "--model", str(model)]
-    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-    if way == "plain":
-        subprocess.run(
-            [sys.executable, str(ROOT / "src" / "NN_Numpy.py"), *common],
-            check=True,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-        )
-        return seconds_trained(model)
-    command = [sys.executable, str(ROOT / "src" / "use_network.py"), "watch", *common]
-    command += ["--port", "0", "--no-browser"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment)
-    try:
-        url = process.stdout.readline().strip()
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url), url
-        if way == "page open":
-            driver.get(url)
-        for line in process.stdout:
-            if line.startswith("Training over"):
-                break
-        if way == "page open":
-            driver.get("about:blank")
-        process.send_signal(signal.SIGINT)
-        process.wait(30)
-    finally:
-        process.kill()
-    return seconds_trained(model)
+class TimedWatch(wt.TrainingWatch):
+    """The page's hook, timing itself: the training thread's own cost of being watched."""
+
+    seconds = 0.0
+
+    def timed(self, method, *args) -> None:
+        start = time.perf_counter()
+        method(*args)
+        self.seconds += time.perf_counter() - start
+
+    def train_started(self, *args) -> None:
+        self.timed(super().train_started, *args)
+
+    def batch_done(self, *args) -> None:
+        self.timed(super().batch_done, *args)
+
+    def epoch_done(self, *args) -> None:
+        self.timed(super().epoch_done, *args)
+
+
+def train_once(way: str, split, config, driver) -> tuple[float, float, float, float]:
+    """(wall seconds, this process's CPU seconds, Chromium's CPU seconds, seconds in the hook)
+    of one training."""
+    hook = nn.TrainingHook() if way == "plain" else TimedWatch(config)
+    server = None
+    if way != "plain":
+        server = wt.WatchServer(("127.0.0.1", 0), hook)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    if way == "page open":
+        driver.get(f"http://127.0.0.1:{server.server_address[1]}/")
+    chromium = cpu_seconds_below(driver.service.process.pid)
+    cpu = time.process_time()
+    start = time.perf_counter()
+    nn.train(nn.NeuralNetwork(seed=config.seed), *split, config, lambda line: None, hook)
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    chromium = cpu_seconds_below(driver.service.process.pid) - chromium
+    if way == "page open":
+        driver.get("about:blank")
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+    return wall, cpu, chromium, getattr(hook, "seconds", 0.0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--epochs", type=int, default=5)
     args = parser.parse_args()
-    options = ["--epochs", str(args.epochs)]
-    ways = ["plain", "page closed", "page open"]
-    times: dict[str, list[float]] = {way: [] for way in ways}
+    config = nn.TrainConfig(epochs=args.epochs)
+    data = nn.load_split(None, config)
+    split = (data["X_train"], data["y_train"], data["X_val"], data["y_val"])
+    runs: dict[str, list[tuple[float, float, float, float]]] = {way: [] for way in WAYS}
     driver = browser()
     try:
-        with tempfile.TemporaryDirectory() as folder:
+        with threadpool_limits(1, user_api="blas"):
             for round_ in range(args.rounds):
-                for way in ways[round_ % 3 :] + ways[: round_ % 3]:  # each goes first in turn
-                    times[way].append(run(way, options, Path(folder), driver))
-                print(
-                    f"round {round_ + 1}: " + ", ".join(f"{w} {times[w][-1]:.2f} s" for w in ways)
-                )
+                for way in WAYS[round_ % 3 :] + WAYS[: round_ % 3]:  # each goes first in turn
+                    runs[way].append(train_once(way, split, config, driver))
+                walls = ", ".join(f"{way} {runs[way][-1][0]:.2f} s" for way in WAYS)
+                print(f"round {round_ + 1}: {walls}", flush=True)
     finally:
         driver.quit()
-    plain = statistics.median(times["plain"])
-    print(f"\n{args.epochs} epochs, medians of {args.rounds} interleaved rounds, 1 BLAS thread:")
-    print("| run | train() seconds | against plain |")
-    print("| --- | --- | --- |")
-    for way in ways:
-        median = statistics.median(times[way])
-        print(f"| {way} | {median:.2f} | {median / plain - 1:+.1%} |")
+
+    def median(way: str, column: int) -> float:
+        return statistics.median(run[column] for run in runs[way])
+
+    print(f"\n{args.epochs} epochs of the default recipe, 1 BLAS thread, {args.rounds} rounds:")
+    print(
+        "| run | train() wall s | against plain | process CPU s | against plain "
+        "| in the hook | Chromium CPU s |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for way in WAYS:
+        wall, cpu, chromium, hook = (median(way, column) for column in range(4))
+        wall_change = wall / median("plain", 0) - 1
+        cpu_change = cpu / median("plain", 1) - 1
+        print(
+            f"| {way} | {wall:.2f} | {wall_change:+.1%} | {cpu:.2f} | {cpu_change:+.1%} "
+            f"| {1000 * hook:.0f} ms ({hook / wall:.1%}) | {chromium:.2f} |"
+        )
 
 
 if __name__ == "__main__":
