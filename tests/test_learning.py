@@ -145,6 +145,18 @@ COMPANION = {  # each module -> every project module importing it loads (itself 
         "augment",
         "file_io",
     },
+    "watch_training": {  # the live-training page: draw_server's pad on page_server
+        "watch_training",
+        "draw_server",
+        "page_server",
+        "photos",
+        "figures",
+        "digit_model",
+        "math_checks",
+        "NN_Numpy",
+        "augment",
+        "file_io",
+    },
 }
 
 
