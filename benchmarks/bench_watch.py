@@ -6,7 +6,7 @@ BLAS thread, in one process.
 plain:        train() with the hook that does nothing, as python src/NN_Numpy.py runs it
 page closed:  train() with watch_training's hook and its page server up, nobody looking
 page open:    the same with the page open in headless Chromium (it asks for /state twice a
-              second, fetches the weights when they change and draws every chart)
+              second and for the weights and images at most once, and draws every chart)
 
 For each: train()'s wall time (the epochs and their evaluation), and the CPU time of this
 process (the training, its distortion thread and the server's threads). Chromium's own CPU

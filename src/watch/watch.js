@@ -4,6 +4,7 @@
 // now. The server is src/watch_training.py; its API is described there and in the README.
 
 const POLL_MS = 500; // how often the page asks for /state while the training runs
+const PICTURES_MS = 1000; // and at most how often for the weights and the batch's images
 // SIDE (28, the pictures' side) comes from draw.js, as do sendCanvas() and the pad.
 
 const runStatus = document.getElementById("run-status");
@@ -22,6 +23,7 @@ let healthPoints = []; // {batch, gradient: [per layer], update_ratio: [...], de
 let lastBatch = 0; // the last batch whose points the page has
 let state = null;
 let shownSnapshot = -1; // the weights' snapshot on screen
+let picturesShownAt = 0;
 let shownPanelEpoch = -1;
 let panelLabels = [];
 let panelAsked = false; // the validation digits are fetched once, when the training starts
@@ -53,7 +55,11 @@ async function poll() {
     state = fresh;
     showState();
     if (state.started && !panelAsked) await loadPanel();
-    if (state.started && state.snapshot !== shownSnapshot) await showWeightsAndBatch(state.snapshot);
+    const due = Date.now() - picturesShownAt >= PICTURES_MS || state.paused || state.finished;
+    if (state.started && state.snapshot !== shownSnapshot && due) {
+      picturesShownAt = Date.now();
+      await showWeightsAndBatch(state.snapshot);
+    }
     if (message.dataset.from === "poll") message.textContent = "";
   } catch (error) {
     message.textContent = "the training's server does not answer: " + error.message;
