@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 import augment  # noqa: E402
+import file_io
 import NN_Numpy as nn  # noqa: E402
 
 SIZES = (784, 128, 64, 10)
@@ -281,7 +282,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    source = nn.find_data_file("train")
+    source = file_io.find_data_file("train")
     # First, while this process is small: a child's peak RSS includes what it shared with us.
     if args.skip_full_run:
         print(f"peak memory (RSS) of a default training run (2 epochs): {default_run(2)[1]:.0f} MB")
@@ -294,7 +295,7 @@ def main() -> None:
     config = nn.TrainConfig()
     print(f"NN_Numpy default training: {asdict(config)}")
     start = time.perf_counter()
-    pixels, labels = nn.read_digits_csv(source)
+    pixels, labels = file_io.read_digits_csv(source)
     print(f"data loading: parsing and checking {source.name}: {time.perf_counter() - start:.2f} s")
 
     X, y = nn.normalize(pixels[:33600]), labels[:33600]
