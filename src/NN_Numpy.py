@@ -91,7 +91,7 @@ def relu(z: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
-    return grad_output * (output > 0)  # da/dz = 1 where z > 0 (same as a > 0), else 0
+    return grad_output * (output > 0)  # d relu/dz = 1 where z > 0 (same as output > 0), else 0
 
 
 def identity(z: np.ndarray) -> np.ndarray:
@@ -106,7 +106,8 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     # softmax(z) = softmax(z - c) for any c; subtracting the row max keeps exp() <= 1,
     # so it never overflows, and log(sum(exp(.))) is the stable log-sum-exp.
     shifted = logits - logits.max(axis=1, keepdims=True)  # (B, 10) - (B, 1) -> (B, 10)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (B, 10) - (B, 1)
+    sums = np.exp(shifted).sum(axis=1, keepdims=True)  # (B, 10) -> (B, 1)
+    return shifted - np.log(sums)  # (B, 10) - (B, 1) -> (B, 10)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -114,7 +115,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def one_hot(labels: np.ndarray, n_classes: int = N_CLASSES, dtype=DTYPE) -> np.ndarray:
-    targets = np.zeros((len(labels), n_classes), dtype=dtype)
+    targets = np.zeros((len(labels), n_classes), dtype=dtype)  # (B, 10)
     targets[np.arange(len(labels)), labels] = 1  # (B, 10): row i, column labels[i] <- 1
     return targets
 
@@ -171,8 +172,8 @@ class FCLayer:
             std = np.sqrt(2 / (n_in + n_out))
         self.weights = (rng.standard_normal((n_in, n_out)) * std).astype(dtype)  # (n_in, n_out)
         self.bias = np.zeros(n_out, dtype=dtype)  # (n_out,)
-        self.grad_weights = np.zeros_like(self.weights)  # filled in by backward()
-        self.grad_bias = np.zeros_like(self.bias)
+        self.grad_weights = np.zeros_like(self.weights)  # (n_in, n_out), filled in by backward()
+        self.grad_bias = np.zeros_like(self.bias)  # (n_out,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.input = x  # (B, n_in), kept for grad_weights
@@ -221,7 +222,7 @@ class NeuralNetwork:
     def forward(self, x: np.ndarray) -> np.ndarray:
         """(B, 784) -> (B, 10) logits; softmax(logits) are the class probabilities."""
         for layer in self.layers:
-            x = layer.forward(x)
+            x = layer.forward(x)  # (B, n_in) -> (B, n_out)
         return x
 
     def backward(self, grad_logits: np.ndarray, need_grad_input=False) -> np.ndarray | None:
@@ -263,16 +264,16 @@ class NeuralNetwork:
 
     def predict(self, X) -> np.ndarray:
         """(N, 784) -> (N,) labels: the largest logit is the largest probability."""
-        return self.predict_logits(X).argmax(axis=1)
+        return self.predict_logits(X).argmax(axis=1)  # (N, 10) -> (N,)
 
     def accuracy(self, X, y) -> float:
-        return float((self.predict(X) == np.asarray(y)).mean())
+        return float((self.predict(X) == np.asarray(y)).mean())  # (N,) == (N,) -> a share
 
     def evaluate(self, X, y) -> tuple[float, float]:
         """Mean cross-entropy loss (from the logits, stable) and accuracy on (X, y)."""
         log_probs = log_softmax(self.predict_logits(X))  # (N, 10)
-        loss = -log_probs[np.arange(len(y)), y].mean()
-        accuracy = (log_probs.argmax(axis=1) == y).mean()
+        loss = -log_probs[np.arange(len(y)), y].mean()  # row i, column y[i]: (N,) -> a number
+        accuracy = (log_probs.argmax(axis=1) == y).mean()  # (N, 10) -> (N,) -> a share
         return float(loss), float(accuracy)
 
     # -- saving and loading: one .npz holds the layer sizes, every weight and bias, and the run
@@ -323,6 +324,7 @@ class SGD:
             self.velocities = [np.zeros_like(param) for param in params]
         learning_rate = float(self.learning_rate)  # a NumPy float64 would make the step float64
         for param, grad, velocity in zip(params, grads, self.velocities):
+            # each line elementwise, in the parameter's shape: (n_in, n_out) or (n_out,)
             velocity *= self.momentum  # in place: the optimizer's own array
             velocity += grad
             if self.weight_decay:
@@ -355,7 +357,7 @@ class Adam:
         self.t += 1
         learning_rate = float(self.learning_rate)  # a NumPy float64 would make the step float64
         for param, grad, m, v in zip(params, grads, self.m, self.v):
-            grad = grad + self.weight_decay * param
+            grad = grad + self.weight_decay * param  # elementwise, in the parameter's shape
             m += (1 - self.beta1) * (grad - m)  # = b1 m + (1 - b1) grad
             v += (1 - self.beta2) * (grad * grad - v)
             m_hat = m / (1 - self.beta1**self.t)
@@ -435,24 +437,6 @@ class TrainingHook:
         """After the epoch's evaluation: stats is the epoch's entry in the history."""
 
 
-def divergence_message(loss: float, epoch: int, batch: int, config) -> str:
-    """One line: where the loss blew up, and which option to lower. Usually the learning rate.
-    Weight decay alone can blow SGD up too: on the L2 term alone, SGD with momentum m grows
-    without bound once lr * weight_decay > 2 * (1 + m). Then weight decay is named, unless the
-    learning rate is further above its default (the likelier mistake)."""
-    name = "learning_rate"
-    value = config.learning_rate
-    decay_unstable = config.learning_rate * config.weight_decay > 2 * (1 + config.momentum)
-    decay_further_off = config.weight_decay / 1e-4 > config.learning_rate / 0.1  # the defaults
-    if config.optimizer == "sgd" and decay_unstable and decay_further_off:
-        name = "weight_decay"
-        value = config.weight_decay
-    return (
-        f"the training loss became {loss} in epoch {epoch}, batch {batch}; try a smaller "
-        f"{name.replace('_', ' ')} (--{name.replace('_', '-')} {value / 10:g})"
-    )
-
-
 def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=print, hook=None):
     """Mini-batch training (SGD or Adam) for config.epochs epochs; returns the history, per epoch
     a dict of loss, learning_rate, seconds and val_loss, val_accuracy. The network keeps the last
@@ -484,11 +468,12 @@ def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=pr
             batches = augment.batches(X_train, config, rng)
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught below
                 for batch, (rows, x) in enumerate(batches, start=1):  # 1. shuffled, distorted
-                    labels = y_train[rows]  # (B,)
+                    labels = y_train[rows]  # (B,), and x: (B, 784)
                     logits = network.forward(x)  # 2. forward: (B, 784) -> (B, 10), then the loss
                     loss, grad_logits = softmax_cross_entropy(logits, labels)
                     if not np.isfinite(loss):  # NaN would spread to every weight: stop now
-                        raise TrainingDiverged(divergence_message(loss, epoch, batch, config))
+                        why = file_io.divergence_message(loss, epoch, batch, config)
+                        raise TrainingDiverged(why)
                     # 3. backward: dL/dparameter for every layer, by the chain rule
                     network.backward(grad_logits)
                     # 4. step: every parameter moves a little against its gradient

@@ -1204,6 +1204,25 @@ def check_settings(config) -> None:
             raise ValueError(f"--{name.replace('_', '-')} {rule}, got {getattr(config, name)}")
 
 
+def divergence_message(loss: float, epoch: int, batch: int, config) -> str:
+    """NN_Numpy.train's error when the loss is no longer finite, in one line: where the loss
+    blew up, and which option to lower. Usually the learning rate. Weight decay alone can blow
+    SGD up too: on the L2 term alone, SGD with momentum m grows without bound once
+    lr * weight_decay > 2 * (1 + m). Then weight decay is named, unless the learning rate is
+    further above its default (the likelier mistake)."""
+    name = "learning_rate"
+    value = config.learning_rate
+    decay_unstable = config.learning_rate * config.weight_decay > 2 * (1 + config.momentum)
+    decay_further_off = config.weight_decay / 1e-4 > config.learning_rate / 0.1  # the defaults
+    if config.optimizer == "sgd" and decay_unstable and decay_further_off:
+        name = "weight_decay"
+        value = config.weight_decay
+    return (
+        f"the training loss became {loss} in epoch {epoch}, batch {batch}; try a smaller "
+        f"{name.replace('_', ' ')} (--{name.replace('_', '-')} {value / 10:g})"
+    )
+
+
 def build_parser(settings) -> argparse.ArgumentParser:
     """NN_Numpy.py's command line: one option per training setting (dataclasses.fields of
     TrainConfig: --batch-size for batch_size, its default, its metadata's help and choices),
