@@ -1,10 +1,13 @@
-"""The files a run reads and writes, each checked: data beyond Kaggle's digit CSVs, class
-names, model files and their run records, outputs written whole.
+"""The files a run reads and writes, each checked: data, class names, model files and their
+run records, outputs written whole; and a training run's other plumbing.
 
-NN_Numpy.py reads Kaggle's Digit Recognizer CSVs itself, in one fast pass. It imports this
-module only when it needs more:
-- read_folder(): a folder of MNIST's own IDX files (gzipped or not) or of Kaggle's
-  Fashion-MNIST CSVs, with their labelled test set when there is one;
+NN_Numpy.py tells how the network learns; everything a run needs around that is here:
+- read_labelled(): a run's labelled rows: Kaggle's Digit Recognizer CSVs (read_digits_csv, in
+  one fast pass; find_data_file says where), or read_folder(): a folder of MNIST's own IDX
+  files (gzipped or not) or of Kaggle's Fashion-MNIST CSVs, with their labelled test set;
+- check_arrays(), check_settings(), build_parser(): the arrays and settings a run is given,
+  and its command line; package_versions() and run_record(): what is saved with the model;
+- write_model(), save_figure(), plot_digit_grid(), show_figures_if_possible(): its outputs;
 - class_names(): the ten names of --classes digits | fashion | a file of names;
 - csv_problem(): when a CSV fails the fast pass, what is wrong in words a user can act on:
   the file, the line as an editor numbers it, the column, and how to fix it;
