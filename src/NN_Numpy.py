@@ -203,12 +203,10 @@ class NeuralNetwork:
 
     def __init__(self, layer_sizes=(N_PIXELS, 128, 64, N_CLASSES), seed=0, dtype=DTYPE) -> None:
         layer_sizes = [int(n) for n in layer_sizes]
-        if len(layer_sizes) < 2 or min(layer_sizes) < 1:
-            raise InputError(f"layer sizes must be at least two numbers >= 1, got {layer_sizes}")
+        problem = file_io.layer_sizes_problem(layer_sizes, MAX_PARAMETERS)
+        if problem:  # fewer than two sizes, one below 1, or too many parameters
+            raise InputError(problem)
         pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))  # (n_in, n_out) of each layer
-        n_parameters = sum((n_in + 1) * n_out for n_in, n_out in pairs)  # weights and biases
-        if n_parameters > MAX_PARAMETERS:
-            raise InputError(f"layer sizes {layer_sizes}: over {MAX_PARAMETERS:,} parameters")
         rng = np.random.default_rng(seed)
         activations = ["relu"] * (len(pairs) - 1) + ["identity"]  # the last layer: the logits
         self.layers = [

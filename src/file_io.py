@@ -785,6 +785,17 @@ class ModelError(ValueError):
     """What is wrong inside a model file."""
 
 
+def layer_sizes_problem(sizes: list[int], max_parameters: int) -> str | None:
+    """What makes these layer sizes no network we build (fewer than two, one below 1, more than
+    max_parameters weights and biases), or None. NeuralNetwork() and check_model ask."""
+    if len(sizes) < 2 or min(sizes) < 1:
+        return f"layer sizes must be at least two numbers >= 1, got {sizes}"
+    n_parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if n_parameters > max_parameters:
+        return f"layer sizes {sizes}: over {max_parameters:,} parameters"
+    return None
+
+
 def check_model(data, dtype: np.dtype, max_parameters: int):
     """(sizes, [(weights, bias)], record text) of an open .npz, or ModelError."""
     bytes_of = {i.filename.removesuffix(".npy"): i.file_size for i in data.zip.infolist()}
@@ -798,10 +809,9 @@ def check_model(data, dtype: np.dtype, max_parameters: int):
     names = [f"{k}_{i}" for i in range(len(sizes) - 1) for k in ("weights", "bias")]
     if sorted(data.files) != sorted(["layer_sizes", "record", *names]):
         raise ModelError(f"expected {names} and record, found {data.files}")
-    if min(sizes) < 1:
-        raise ModelError(f"layer sizes must be at least two numbers >= 1, got {sizes}")
-    if sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])) > max_parameters:
-        raise ModelError(f"layer sizes {sizes}: over {max_parameters:,} parameters")
+    problem = layer_sizes_problem(sizes, max_parameters)
+    if problem:
+        raise ModelError(problem)
     shapes = [
         shape for n_in, n_out in zip(sizes[:-1], sizes[1:]) for shape in ((n_in, n_out), (n_out,))
     ]
