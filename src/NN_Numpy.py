@@ -285,9 +285,7 @@ class NeuralNetwork:
     def load(cls, path: str | Path, dtype=DTYPE) -> NeuralNetwork:
         """Read a model written by save(). file_io.read_model checks every array before it is
         trusted (sizes, shapes, finite values) and never unpickles: read it there."""
-        from file_io import read_model
-
-        sizes, arrays, record = read_model(path, dtype, MAX_PARAMETERS)
+        sizes, arrays, record = file_io.read_model(path, dtype, MAX_PARAMETERS)
         network = cls(sizes, dtype=dtype)
         for layer, (weights, bias) in zip(network.layers, arrays):
             layer.weights = weights
