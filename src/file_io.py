@@ -1028,24 +1028,51 @@ def versions(value) -> dict:
 
 SHARE = number(lambda v: 0 <= v <= 1, "in [0, 1]")
 POSITIVE = number(lambda v: 0 <= v < float("inf"), ">= 0 and finite")
-# TrainConfig's fields and rules (tests/test_hostile_records.py checks that the names agree)
-SETTINGS = {
-    "epochs": whole(1),
-    "batch_size": whole(1),
-    "optimizer": one_of("sgd", "adam"),
-    "learning_rate": number(lambda v: 0 < v < float("inf"), "> 0 and finite"),
-    "momentum": number(lambda v: 0 <= v < 1, "in [0, 1)"),
-    "schedule": one_of("cosine", "constant"),
-    "weight_decay": POSITIVE,
-    "shift": whole(0, 27),
-    "affine": number(lambda v: 0 <= v <= 10, "in [0, 10]"),
-    "elastic": number(lambda v: 0 <= v <= 10, "in [0, 10]"),
-    "hidden": list_of(whole(1, 10_000)),
-    "val_fraction": number(lambda v: 0 < v < 1, "in (0, 1)"),
-    "train_on_all": boolean,
-    "limit": nullable(whole(1)),
-    "seed": whole(0, 2**32 - 1),
+# The training settings' rules, one table for both places that check them: the command line
+# (check_settings: "--momentum must be in [0, 1), got 1.0") and a saved run record
+# (SETTINGS: "an unusable settings.momentum: 1.0 must be in [0, 1)"). Its names are
+# NN_Numpy.TrainConfig's fields, in order (tests/test_hostile_records.py checks that).
+# name -> (the JSON type a record holds it as, is it in range, the rule in words)
+SETTING_RULES = {
+    "epochs": (int, lambda v: v >= 1, "must be >= 1"),
+    "batch_size": (int, lambda v: v >= 1, "must be >= 1"),
+    "optimizer": (str, lambda v: v in ("sgd", "adam"), "must be 'sgd' or 'adam'"),
+    "learning_rate": (float, lambda v: 0 < v < np.inf, "must be > 0"),
+    "momentum": (float, lambda v: 0 <= v < 1, "must be in [0, 1)"),
+    "schedule": (str, lambda v: v in ("cosine", "constant"), "must be cosine or constant"),
+    "weight_decay": (float, lambda v: 0 <= v < np.inf, "must be >= 0"),
+    "shift": (int, lambda v: 0 <= v < 28, "must be 0-27 pixels (the image is 28 pixels wide)"),
+    "affine": (float, lambda v: 0 <= v <= 10, "must be 0-10"),
+    "elastic": (float, lambda v: 0 <= v <= 10, "must be 0-10"),
+    "hidden": (list, lambda v: all(1 <= n <= 10_000 for n in v), "sizes must be 1-10000"),
+    "val_fraction": (float, lambda v: 0 < v < 1, "must be in (0, 1)"),
+    "train_on_all": (bool, lambda v: True, ""),
+    "limit": (int, lambda v: v is None or v >= 1, "must be >= 1"),  # None: every row
+    "seed": (int, lambda v: 0 <= v < 2**32, "must be 0 to 2**32 - 1"),
 }
+
+
+def recorded_setting(json_type, in_range, rule: str):
+    """A record check for one setting of SETTING_RULES: its JSON type, then its range."""
+    type_check = {
+        int: whole(-(2**63)),
+        float: number(lambda v: True, ""),
+        str: text,
+        bool: boolean,
+        list: list_of(whole(-(2**63))),
+    }[json_type]
+
+    def check(value):
+        value = type_check(value)
+        if not in_range(value):
+            raise Unusable(f"{shown(value)} {rule}")
+        return value
+
+    return check
+
+
+SETTINGS = {name: recorded_setting(*rules) for name, rules in SETTING_RULES.items()}
+SETTINGS["limit"] = nullable(SETTINGS["limit"])  # null: every row was used
 DATA = {
     "path": text,
     "sha256": digest,
@@ -1196,25 +1223,10 @@ def check_arrays(X, y, layer_sizes: list[int], dtype):
 def check_settings(config) -> None:
     """Refuse training settings that cannot train (NN_Numpy.TrainConfig), naming the
     command-line option: a ValueError, which NN_Numpy.main() turns into a usage error."""
-    rules = [
-        ("epochs", config.epochs >= 1, "must be >= 1"),
-        ("batch_size", config.batch_size >= 1, "must be >= 1"),
-        ("optimizer", config.optimizer in ("sgd", "adam"), "must be 'sgd' or 'adam'"),
-        ("learning_rate", 0 < config.learning_rate < np.inf, "must be > 0"),
-        ("momentum", 0 <= config.momentum < 1, "must be in [0, 1)"),
-        ("schedule", config.schedule in ("cosine", "constant"), "must be cosine or constant"),
-        ("weight_decay", 0 <= config.weight_decay < np.inf, "must be >= 0"),
-        ("shift", 0 <= config.shift < 28, "must be 0-27 pixels (the image is 28 pixels wide)"),
-        ("affine", 0 <= config.affine <= 10, "must be 0-10"),
-        ("elastic", 0 <= config.elastic <= 10, "must be 0-10"),
-        ("hidden", all(1 <= n <= 10_000 for n in config.hidden), "sizes must be 1-10000"),
-        ("val_fraction", 0 < config.val_fraction < 1, "must be in (0, 1)"),
-        ("limit", config.limit is None or config.limit >= 1, "must be >= 1"),
-        ("seed", 0 <= config.seed < 2**32, "must be 0 to 2**32 - 1"),
-    ]
-    for name, ok, rule in rules:
-        if not ok:
-            raise ValueError(f"--{name.replace('_', '-')} {rule}, got {getattr(config, name)}")
+    for name, (_, in_range, rule) in SETTING_RULES.items():
+        value = getattr(config, name)
+        if not in_range(value):
+            raise ValueError(f"--{name.replace('_', '-')} {rule}, got {value}")
 
 
 def divergence_message(loss: float, epoch: int, batch: int, config) -> str:
