@@ -28,6 +28,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 import digit_model
+import file_io
 import NN_Numpy as nn
 import photos
 
@@ -77,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", type=Path, default=nn.MODEL_PATH)
+    parser.add_argument("--model", type=Path, default=file_io.MODEL_PATH)
     args = parser.parse_args()
     network = digit_model.load_model(args.model)
     threshold = digit_model.threshold_of(network)
@@ -93,7 +94,7 @@ def main() -> None:
             for _ in range(40)
         ],
     }
-    print(f"model {nn.display_path(args.model)}, not-sure threshold {threshold:.4f}")
+    print(f"model {file_io.display_path(args.model)}, not-sure threshold {threshold:.4f}")
     print("| images | count | answered with a digit, before | after | mean top probability |")
     print("| --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as folder:

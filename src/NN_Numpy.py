@@ -4,110 +4,42 @@
     python src/NN_Numpy.py --help     # every training option, with its default
 
 Read it top to bottom; every name is defined before it is used:
-1. the data (Kaggle's CSV, normalised, split), 2. activations and loss, 3. FCLayer,
-4. NeuralNetwork, 5. the optimizers and the learning-rate schedule, 6. the training loop,
-7. evaluation, 8. plots, 9. main.
-Beside it: augment.py distorts the training images, file_io.py reads and writes files with the
-care a hostile file needs, use_network.py does things with a trained network (your own photos,
-a Kaggle submission, reports, a drawing page, gradient checks). Shapes: B = batch size,
-N = number of images, 784 = 28 * 28 pixels, 10 digits. Importing runs nothing.
+1. the data (normalised, split), 2. activations and loss, 3. FCLayer, 4. NeuralNetwork,
+5. the optimizers and the learning-rate schedule, 6. the training loop, 7. evaluation,
+8. plots, 9. main.
+Beside it: augment.py distorts the training images; file_io.py reads and writes files with
+the care a hostile file needs, and holds a run's plumbing (paths, command line, run record):
+a call `file_io.something` is plumbing you may skip. use_network.py does things with a trained
+network (your own photos, a Kaggle submission, reports, a drawing page, gradient checks).
+Shapes: B = batch size, N = number of images, 784 = 28 * 28 pixels, 10 digits.
+Importing runs nothing.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import hashlib
-import json
 import sys
 import time
-import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
-from importlib import metadata
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
 import augment
-from file_io import InputError, atomic_write, report_errors
+import file_io
+from file_io import DIGIT_NAMES, N_CLASSES, N_PIXELS, InputError
 
-# pandas (CSV parsing), scikit-learn (splitting) and matplotlib (plots) are imported inside
-# the functions that use them: together they take ~3 s to import, which --help should not.
+# N_PIXELS = 28 * 28 inputs, N_CLASSES = 10 outputs, DIGIT_NAMES "0"-"9": file_io's, which
+# reads the data. scikit-learn (splitting) and matplotlib (plots) are imported inside the
+# functions that use them: they take seconds to import, which --help should not.
 
 DTYPE = np.float32  # single precision: twice the matrix-multiply speed of float64, plenty for SGD
-N_PIXELS = 28 * 28
-N_CLASSES = 10
-DIGIT_NAMES = list("0123456789")  # the class names, unless the data or --classes name others
 
 
-# --- 1. The data: Kaggle's Digit Recognizer CSVs ------------------------------------------------
-# train.csv: label,pixel0,...,pixel783 (label 0-9, pixels 0-255); test.csv: no label.
-# pixelK is row K // 28, column K % 28 of the 28 x 28 image.
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_DATA_DIR = PROJECT_ROOT / "data" / "external" / "mnist"
-KAGGLE_DATA_DIR = PROJECT_ROOT / "data" / "raw"
-MODEL_PATH = PROJECT_ROOT / "models" / "mnist_mlp.npz"
-FIGURES_DIR = PROJECT_ROOT / "reports" / "figures"
-PIXEL_COLUMNS = [f"pixel{k}" for k in range(N_PIXELS)]
-# utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name
-CSV_OPTIONS = {"encoding": "utf-8-sig", "index_col": False}
-
-
-def find_data_file(name: str, data_dir: str | Path | None = None) -> Path:
-    """name.csv[.gz] from data_dir; by default Kaggle's in data/raw/, else the bundled copy."""
-    if data_dir is None:
-        folders = [KAGGLE_DATA_DIR, BUNDLED_DATA_DIR]
-    else:
-        folders = [Path(data_dir)]
-    for folder in folders:
-        for candidate in (folder / f"{name}.csv", folder / f"{name}.csv.gz"):
-            if candidate.exists() and not candidate.is_file():  # a pipe would block forever
-                raise InputError(f"{candidate} is not a regular file (a folder, pipe or device)")
-            if candidate.is_file():
-                return candidate
-    looked = ", ".join(str(folder / f"{name}.csv[.gz]") for folder in folders)
-    raise InputError(
-        f"no {name} data found (looked for {looked}); put Kaggle's {name}.csv in "
-        f"{KAGGLE_DATA_DIR} or pass --data-dir with the folder that holds it"
-    )
-
-
-def read_digits_csv(path, labelled=True, columns=None) -> tuple[np.ndarray, np.ndarray | None]:
-    """A Digit Recognizer CSV: pixels (N, 784) uint8, and labels (N,) or None (test.csv).
-    A file that is not one raises InputError naming the file, the line and the column."""
-    import pandas as pd
-
-    from file_io import BoundedFile, csv_problem  # careful file handling, next door
-
-    path = Path(path)
-    if columns is None:
-        columns = ["label", *PIXEL_COLUMNS] if labelled else PIXEL_COLUMNS
-    try:
-        # BoundedFile: gunzips a .gz, and stops reading a file far larger than a CSV of digits
-        with BoundedFile(path) as file, warnings.catch_warnings():
-            # pandas only warns when the first row is longer than the header: that is bad data.
-            # (Other warnings, such as a FutureWarning, are about pandas, not about the file.)
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)  # 1e40 for uint8: pandas raises anyway
-            # dtype uint8: pandas refuses any value that is not a whole number 0-255, or is missing
-            table = pd.read_csv(file, dtype=np.uint8, **CSV_OPTIONS)
-    except (ValueError, OSError, EOFError, pd.errors.ParserWarning):
-        table = None
-    good = table is not None and list(table.columns) == columns and len(table) > 0
-    if good and labelled:
-        good = table["label"].max() < N_CLASSES
-    if not good:  # what is wrong and where: read again, slowly, next door
-        raise InputError(csv_problem(path, columns, CSV_OPTIONS))
-    values = table.to_numpy()  # (N, 785) uint8, or (N, 784) without labels
-    # pandas hands over columns (Fortran order); the training loop gathers rows: make rows whole
-    pixels = np.ascontiguousarray(values[:, -N_PIXELS:])  # (N, 784): the label column dropped
-    if labelled:
-        labels = values[:, 0].astype(np.int64)  # (N,)
-    else:
-        labels = None
-    return pixels, labels
+# --- 1. The data: labelled images, normalised, split --------------------------------------------
+# file_io.read_labelled reads Kaggle's Digit Recognizer train.csv (label,pixel0,...,pixel783;
+# pixelK is row K // 28, column K % 28 of the 28 x 28 image), or MNIST's own IDX files, and
+# checks every value: pixels (N, 784) uint8 0-255, and labels (N,) 0-9.
 
 
 def normalize(pixels: np.ndarray) -> np.ndarray:
@@ -115,37 +47,13 @@ def normalize(pixels: np.ndarray) -> np.ndarray:
     return pixels.astype(DTYPE, order="C") / 255  # C order: each image one row in memory
 
 
-def display_path(path: Path) -> str:
-    """A path relative to the project when it is inside it, for short messages."""
-    with contextlib.suppress(ValueError):
-        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
-    return str(path)
-
-
 def load_split(data_dir: Path | None, config) -> dict:
     """The labelled rows, normalised and split as the run's settings say (config.limit,
-    val_fraction, train_on_all, seed): {"source", "path", "sha256", "rows", "X_train",
-    "y_train", "X_val", "y_val"}, and more from file_io.read_folder (see there)."""
+    val_fraction, train_on_all, seed): file_io.read_labelled's dict ("source", "path",
+    "sha256", "rows", "shown", "classes", ...) with "X_train", "y_train", "X_val", "y_val"."""
     from sklearn.model_selection import train_test_split
 
-    if data_dir and not list(Path(data_dir).glob("train.csv*")):  # IDX files, or Fashion's CSVs?
-        from file_io import read_folder  # read next door
-
-        data, pixels, labels = read_folder(data_dir, normalize, read_digits_csv)
-    else:
-        source = find_data_file("train", data_dir)
-        pixels, labels = read_digits_csv(source)
-        with open(source, "rb") as f:
-            digest = hashlib.file_digest(f, "sha256").hexdigest()
-        data = {"source": source, "sha256": digest}
-    data["path"] = display_path(data["source"])
-    data["rows"] = len(labels)
-    pixels = pixels[: config.limit]  # limit None: every row
-    labels = labels[: config.limit]
-    if len(np.unique(labels)) < 2:
-        raise InputError(f"{data['path']}: every row has the same label; nothing to tell apart")
-    if pixels.max() <= 1:
-        raise InputError(f"{data['path']}: every pixel is 0 or 1 (binarised?); expected 0-255")
+    data, pixels, labels = file_io.read_labelled(data_dir, config.limit, normalize)
     if config.train_on_all:
         return data | {
             "X_train": normalize(pixels),
@@ -183,7 +91,7 @@ def relu(z: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
-    return grad_output * (output > 0)  # da/dz = 1 where z > 0 (same as a > 0), else 0
+    return grad_output * (output > 0)  # d relu/dz = 1 where z > 0 (same as output > 0), else 0
 
 
 def identity(z: np.ndarray) -> np.ndarray:
@@ -198,7 +106,8 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     # softmax(z) = softmax(z - c) for any c; subtracting the row max keeps exp() <= 1,
     # so it never overflows, and log(sum(exp(.))) is the stable log-sum-exp.
     shifted = logits - logits.max(axis=1, keepdims=True)  # (B, 10) - (B, 1) -> (B, 10)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (B, 10) - (B, 1)
+    sums = np.exp(shifted).sum(axis=1, keepdims=True)  # (B, 10) -> (B, 1)
+    return shifted - np.log(sums)  # (B, 10) - (B, 1) -> (B, 10)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -206,7 +115,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def one_hot(labels: np.ndarray, n_classes: int = N_CLASSES, dtype=DTYPE) -> np.ndarray:
-    targets = np.zeros((len(labels), n_classes), dtype=dtype)
+    targets = np.zeros((len(labels), n_classes), dtype=dtype)  # (B, 10)
     targets[np.arange(len(labels)), labels] = 1  # (B, 10): row i, column labels[i] <- 1
     return targets
 
@@ -263,8 +172,8 @@ class FCLayer:
             std = np.sqrt(2 / (n_in + n_out))
         self.weights = (rng.standard_normal((n_in, n_out)) * std).astype(dtype)  # (n_in, n_out)
         self.bias = np.zeros(n_out, dtype=dtype)  # (n_out,)
-        self.grad_weights = np.zeros_like(self.weights)  # filled in by backward()
-        self.grad_bias = np.zeros_like(self.bias)
+        self.grad_weights = np.zeros_like(self.weights)  # (n_in, n_out), filled in by backward()
+        self.grad_bias = np.zeros_like(self.bias)  # (n_out,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.input = x  # (B, n_in), kept for grad_weights
@@ -294,12 +203,10 @@ class NeuralNetwork:
 
     def __init__(self, layer_sizes=(N_PIXELS, 128, 64, N_CLASSES), seed=0, dtype=DTYPE) -> None:
         layer_sizes = [int(n) for n in layer_sizes]
-        if len(layer_sizes) < 2 or min(layer_sizes) < 1:
-            raise InputError(f"layer sizes must be at least two numbers >= 1, got {layer_sizes}")
+        problem = file_io.layer_sizes_problem(layer_sizes, MAX_PARAMETERS)
+        if problem:  # fewer than two sizes, one below 1, or too many parameters
+            raise InputError(problem)
         pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))  # (n_in, n_out) of each layer
-        n_parameters = sum((n_in + 1) * n_out for n_in, n_out in pairs)  # weights and biases
-        if n_parameters > MAX_PARAMETERS:
-            raise InputError(f"layer sizes {layer_sizes}: over {MAX_PARAMETERS:,} parameters")
         rng = np.random.default_rng(seed)
         activations = ["relu"] * (len(pairs) - 1) + ["identity"]  # the last layer: the logits
         self.layers = [
@@ -308,12 +215,12 @@ class NeuralNetwork:
         ]
         self.layer_sizes = layer_sizes
         self.dtype = np.dtype(dtype)
-        self.record: dict = {}  # the run record, saved with the weights (see run_training)
+        self.record: dict = {}  # the run record (settings, history, ...), saved with the weights
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """(B, 784) -> (B, 10) logits; softmax(logits) are the class probabilities."""
         for layer in self.layers:
-            x = layer.forward(x)
+            x = layer.forward(x)  # (B, n_in) -> (B, n_out)
         return x
 
     def backward(self, grad_logits: np.ndarray, need_grad_input=False) -> np.ndarray | None:
@@ -337,24 +244,9 @@ class NeuralNetwork:
     # -- using the trained network ---------------------------------------------------
 
     def check_input(self, X, y=None):
-        """X as (N, 784) finite numbers in the network's dtype; y, if given, as N labels."""
-        X = np.asarray(X)
-        n_in = self.layer_sizes[0]
-        n_classes = self.layer_sizes[-1]
-        if X.ndim != 2 or X.shape[1] != n_in:
-            raise InputError(f"expected an array (N, {n_in}) of pixels in [0, 1], got {X.shape}")
-        if X.dtype.kind not in "biuf":
-            raise InputError(f"expected real numbers, got dtype {X.dtype}")
-        if not np.isfinite(X).all():
-            raise InputError("input contains NaN or infinite values")
-        if y is None:
-            return X.astype(self.dtype, copy=False)
-        y = np.asarray(y)
-        if y.shape != (len(X),):
-            raise InputError(f"expected {len(X)} labels, one per image, got shape {y.shape}")
-        if y.dtype.kind not in "iu" or (len(y) and (y.min() < 0 or y.max() >= n_classes)):
-            raise InputError(f"labels must be whole numbers 0-{n_classes - 1}")
-        return X.astype(self.dtype, copy=False), y
+        """X as (N, 784) finite numbers in the network's dtype; y, if given, as N labels 0-9:
+        X, or (X, y). Anything else is an InputError (the checks: file_io.check_arrays)."""
+        return file_io.check_arrays(X, y, self.layer_sizes, self.dtype)
 
     def predict_logits(self, X, chunk_size=4096) -> np.ndarray:
         """(N, 784) pixels in [0, 1] -> (N, 10) logits, in chunks: bounded memory for any N."""
@@ -370,36 +262,30 @@ class NeuralNetwork:
 
     def predict(self, X) -> np.ndarray:
         """(N, 784) -> (N,) labels: the largest logit is the largest probability."""
-        return self.predict_logits(X).argmax(axis=1)
+        return self.predict_logits(X).argmax(axis=1)  # (N, 10) -> (N,)
 
     def accuracy(self, X, y) -> float:
-        return float((self.predict(X) == np.asarray(y)).mean())
+        return float((self.predict(X) == np.asarray(y)).mean())  # (N,) == (N,) -> a share
 
     def evaluate(self, X, y) -> tuple[float, float]:
         """Mean cross-entropy loss (from the logits, stable) and accuracy on (X, y)."""
         log_probs = log_softmax(self.predict_logits(X))  # (N, 10)
-        loss = -log_probs[np.arange(len(y)), y].mean()
-        accuracy = (log_probs.argmax(axis=1) == y).mean()
+        loss = -log_probs[np.arange(len(y)), y].mean()  # row i, column y[i]: (N,) -> a number
+        accuracy = (log_probs.argmax(axis=1) == y).mean()  # (N, 10) -> (N,) -> a share
         return float(loss), float(accuracy)
 
     # -- saving and loading: one .npz holds the layer sizes, every weight and bias, and the run
     # record as JSON text: the model and its record are one file and can never disagree.
 
     def save(self, path: str | Path) -> None:
-        arrays = {"layer_sizes": np.array(self.layer_sizes), "record": json.dumps(self.record)}
-        for i, layer in enumerate(self.layers):
-            arrays[f"weights_{i}"] = layer.weights
-            arrays[f"bias_{i}"] = layer.bias
-        with atomic_write(path) as f:  # the old file is replaced only once the new one is whole
-            np.savez(f, **arrays)
+        layers = [(layer.weights, layer.bias) for layer in self.layers]
+        file_io.write_model(path, self.layer_sizes, layers, self.record)
 
     @classmethod
     def load(cls, path: str | Path, dtype=DTYPE) -> NeuralNetwork:
         """Read a model written by save(). file_io.read_model checks every array before it is
         trusted (sizes, shapes, finite values) and never unpickles: read it there."""
-        from file_io import read_model
-
-        sizes, arrays, record = read_model(path, dtype, MAX_PARAMETERS)
+        sizes, arrays, record = file_io.read_model(path, dtype, MAX_PARAMETERS)
         network = cls(sizes, dtype=dtype)
         for layer, (weights, bias) in zip(network.layers, arrays):
             layer.weights = weights
@@ -434,6 +320,7 @@ class SGD:
             self.velocities = [np.zeros_like(param) for param in params]
         learning_rate = float(self.learning_rate)  # a NumPy float64 would make the step float64
         for param, grad, velocity in zip(params, grads, self.velocities):
+            # each line elementwise, in the parameter's shape: (n_in, n_out) or (n_out,)
             velocity *= self.momentum  # in place: the optimizer's own array
             velocity += grad
             if self.weight_decay:
@@ -466,7 +353,7 @@ class Adam:
         self.t += 1
         learning_rate = float(self.learning_rate)  # a NumPy float64 would make the step float64
         for param, grad, m, v in zip(params, grads, self.m, self.v):
-            grad = grad + self.weight_decay * param
+            grad = grad + self.weight_decay * param  # elementwise, in the parameter's shape
             m += (1 - self.beta1) * (grad - m)  # = b1 m + (1 - b1) grad
             v += (1 - self.beta2) * (grad * grad - v)
             m_hat = m / (1 - self.beta1**self.t)
@@ -490,69 +377,38 @@ def learning_rate_at(epoch: int, config) -> float:
 # --- 6. Training --------------------------------------------------------------------------------
 
 
+def setting(default, meaning: str, choices=None):
+    """A TrainConfig field: its default, what it means and, if listed, the values allowed. It
+    is also the command-line option of the same name (--batch-size for batch_size), with this
+    default and this meaning as its help (python src/NN_Numpy.py -h)."""
+    return field(default=default, metadata={"help": meaning, "choices": choices})
+
+
 @dataclass
 class TrainConfig:
-    """The settings of a training run, each explained in OPTION_HELP below. Each is also the
-    command-line option of the same name (--batch-size for batch_size), with this default."""
+    """The settings of a training run, each with its default and what it means."""
 
-    epochs: int = 100
-    batch_size: int = 128
-    optimizer: str = "sgd"
-    learning_rate: float = 0.1
-    momentum: float = 0.9
-    schedule: str = "cosine"
-    weight_decay: float = 1e-4
-    shift: int = 2
-    affine: float = 1.0
-    elastic: float = 1.5
-    hidden: tuple = (128, 64)
-    val_fraction: float = 0.2
-    train_on_all: bool = False
-    limit: int | None = None
-    seed: int = 0
+    epochs: int = setting(100, "passes over the training set")
+    batch_size: int = setting(128, "images per update step")
+    optimizer: str = setting("sgd", "update rule", OPTIMIZERS)
+    learning_rate: float = setting(0.1, "peak learning rate (Adam: try 0.001)")
+    momentum: float = setting(0.9, "SGD momentum in [0, 1); 0 is plain SGD")
+    schedule: str = setting("cosine", "learning rate over epochs", SCHEDULES)
+    weight_decay: float = setting(1e-4, "L2 penalty on the parameters")
+    shift: int = setting(2, "augmentation: move each training image by up to this many pixels")
+    affine: float = setting(1.0, "augmentation: rotate 12 degrees, scale 0.1, shear 0.15, x this")
+    elastic: float = setting(
+        1.5, "augmentation: warp each training image by up to this RMS, pixels"
+    )
+    hidden: tuple = setting((128, 64), "hidden layer sizes")
+    val_fraction: float = setting(0.2, "share of labelled rows held out for validation")
+    train_on_all: bool = setting(False, "train on every labelled row, no validation (final model)")
+    limit: int | None = setting(None, "use only the first N labelled rows")
+    seed: int = setting(0, "random seed: weights, split, shuffling, augmentation")
 
     def __post_init__(self) -> None:
-        """Refuse settings that cannot train, naming the command-line option."""
         self.hidden = tuple(self.hidden)
-        rules = [
-            ("epochs", self.epochs >= 1, "must be >= 1"),
-            ("batch_size", self.batch_size >= 1, "must be >= 1"),
-            ("optimizer", self.optimizer in OPTIMIZERS, "must be 'sgd' or 'adam'"),
-            ("learning_rate", 0 < self.learning_rate < np.inf, "must be > 0"),
-            ("momentum", 0 <= self.momentum < 1, "must be in [0, 1)"),
-            ("schedule", self.schedule in SCHEDULES, "must be cosine or constant"),
-            ("weight_decay", 0 <= self.weight_decay < np.inf, "must be >= 0"),
-            ("shift", 0 <= self.shift < 28, "must be 0-27 pixels (the image is 28 pixels wide)"),
-            ("affine", 0 <= self.affine <= 10, "must be 0-10"),
-            ("elastic", 0 <= self.elastic <= 10, "must be 0-10"),
-            ("hidden", all(1 <= n <= 10_000 for n in self.hidden), "sizes must be 1-10000"),
-            ("val_fraction", 0 < self.val_fraction < 1, "must be in (0, 1)"),
-            ("limit", self.limit is None or self.limit >= 1, "must be >= 1"),
-            ("seed", 0 <= self.seed < 2**32, "must be 0 to 2**32 - 1"),
-        ]
-        for name, ok, rule in rules:
-            if not ok:
-                raise ValueError(f"--{name.replace('_', '-')} {rule}, got {getattr(self, name)}")
-
-
-# What each setting means; also the help of its command-line option (python src/NN_Numpy.py -h)
-OPTION_HELP = {
-    "epochs": "passes over the training set",
-    "batch_size": "images per update step",
-    "optimizer": "update rule",
-    "learning_rate": "peak learning rate (Adam: try 0.001)",
-    "momentum": "SGD momentum in [0, 1); 0 is plain SGD",
-    "schedule": "learning rate over epochs",
-    "weight_decay": "L2 penalty on the parameters",
-    "shift": "augmentation: move each training image by up to this many pixels",
-    "affine": "augmentation: rotate 12 degrees, scale 0.1, shear 0.15, x this",
-    "elastic": "augmentation: warp each training image by up to this RMS, pixels",
-    "hidden": "hidden layer sizes",
-    "val_fraction": "share of labelled rows held out for validation",
-    "train_on_all": "train on every labelled row, no validation (final model)",
-    "limit": "use only the first N labelled rows",
-    "seed": "random seed: weights, split, shuffling, augmentation",
-}
+        file_io.check_settings(self)  # each in its range, or a ValueError naming the option
 
 
 class TrainingDiverged(RuntimeError):
@@ -582,24 +438,6 @@ class TrainingHook:
     def record(self) -> dict:
         """What run_training adds to the run record (e.g. the page's controls, and when)."""
         return {}
-
-
-def divergence_message(loss: float, epoch: int, batch: int, config) -> str:
-    """One line: where the loss blew up, and which option to lower. Usually the learning rate.
-    Weight decay alone can blow SGD up too: on the L2 term alone, SGD with momentum m grows
-    without bound once lr * weight_decay > 2 * (1 + m). Then weight decay is named, unless the
-    learning rate is further above its default (the likelier mistake)."""
-    name = "learning_rate"
-    value = config.learning_rate
-    decay_unstable = config.learning_rate * config.weight_decay > 2 * (1 + config.momentum)
-    decay_further_off = config.weight_decay / 1e-4 > config.learning_rate / 0.1  # the defaults
-    if config.optimizer == "sgd" and decay_unstable and decay_further_off:
-        name = "weight_decay"
-        value = config.weight_decay
-    return (
-        f"the training loss became {loss} in epoch {epoch}, batch {batch}; try a smaller "
-        f"{name.replace('_', ' ')} (--{name.replace('_', '-')} {value / 10:g})"
-    )
 
 
 def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=print, hook=None):
@@ -634,11 +472,12 @@ def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=pr
             batches = augment.batches(X_train, config, rng)
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught below
                 for batch, (rows, x) in enumerate(batches, start=1):  # 1. shuffled, distorted
-                    labels = y_train[rows]  # (B,)
+                    labels = y_train[rows]  # (B,), and x: (B, 784)
                     logits = network.forward(x)  # 2. forward: (B, 784) -> (B, 10), then the loss
                     loss, grad_logits = softmax_cross_entropy(logits, labels)
                     if not np.isfinite(loss):  # NaN would spread to every weight: stop now
-                        raise TrainingDiverged(divergence_message(loss, epoch, batch, config))
+                        why = file_io.divergence_message(loss, epoch, batch, config)
+                        raise TrainingDiverged(why)
                     # 3. backward: dL/dparameter for every layer, by the chain rule
                     network.backward(grad_logits)
                     # 4. step: every parameter moves a little against its gradient
@@ -685,38 +524,6 @@ def not_sure_threshold(probs: np.ndarray, labels: np.ndarray, target=0.995) -> f
 # --- 8. Plots -----------------------------------------------------------------------------------
 
 
-def save_figure(fig, path: Path) -> None:
-    with atomic_write(path) as f:
-        fig.savefig(f, format=path.suffix.lstrip("."), dpi=100, bbox_inches="tight")
-
-
-def plot_digit_grid(images, captions: list[str], colors: list[str], title: str, path: Path):
-    """Digits in rows of 8, each with a caption above it, drawn as one mosaic image (fast)."""
-    import matplotlib.pyplot as plt
-
-    n = len(images)
-    cols = 8
-    rows = max(1, -(-n // cols))  # ceil(n / cols)
-    caption_lines = max([caption.count("\n") + 1 for caption in captions] or [1])
-    room = 4 + 9 * caption_lines  # pixels above each digit for its caption
-    height = room + 28  # one tile: the caption's room, then the digit
-    width = 28 + 6  # the digit and a margin of 3 on each side
-    tiles = np.zeros((rows * cols, height, width))
-    tiles[:n, room:, 3:31] = images.reshape(n, 28, 28)  # (n, 784) -> (n, 28, 28)
-    mosaic = tiles.reshape(rows, cols, height, width).transpose(0, 2, 1, 3)  # (rows, H, cols, W)
-    fig, ax = plt.subplots(figsize=(cols * 1.25, rows * height / 28 * 1.25 + 0.5))
-    ax.imshow(mosaic.reshape(rows * height, cols * width), cmap="gray_r", vmin=0, vmax=1)
-    ax.axis("off")
-    for i, (caption, color) in enumerate(zip(captions, colors)):
-        x = (i % cols + 0.5) * width
-        y = (i // cols) * height + room / 2
-        # parse_math=False: a class name is text, even one with two "$" signs in it
-        ax.text(x, y, caption, ha="center", va="center", color=color, fontsize=8, parse_math=False)
-    ax.set_title(title)
-    save_figure(fig, path)
-    return fig
-
-
 def plot_predictions(images, labels, predicted, path: Path, what="validation", names=None):
     """The first len(predicted) images and the class predicted; mistakes in red with the truth."""
     n = len(predicted)
@@ -726,7 +533,7 @@ def plot_predictions(images, labels, predicted, path: Path, what="validation", n
     captions = [names[p] + t for p, t in zip(predicted, true)]
     colors = ["red" if w else "black" for w in wrong]
     title = f"Predictions on {what} images ({int(wrong.sum())} of {n} wrong, in red)"
-    return plot_digit_grid(images[:n], captions, colors, title, path)
+    return file_io.plot_digit_grid(images[:n], captions, colors, title, path)
 
 
 def plot_training_curves(history: list[dict], path: Path):
@@ -744,104 +551,27 @@ def plot_training_curves(history: list[dict], path: Path):
     ax_acc.set(title="Validation accuracy", xlabel="epoch", ylabel="accuracy (%)")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
-    save_figure(fig, path)
+    file_io.save_figure(fig, path)
     return fig
-
-
-def show_figures_if_possible() -> None:
-    """Open the figures in a window when matplotlib has an interactive backend (a display)."""
-    import matplotlib.pyplot as plt
-    from matplotlib.backends import BackendFilter, backend_registry
-
-    if plt.get_backend().lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE):
-        plt.show()
-    plt.close("all")
 
 
 # --- 9. Main: python src/NN_Numpy.py [options] --------------------------------------------------
 
-OPTION_CHOICES = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES}
-RECORD_PACKAGES = ["numpy", "pandas", "scikit-learn", "matplotlib", "pillow"]
 
-
-def build_parser() -> argparse.ArgumentParser:
-    """The command line: one option per TrainConfig setting, then where to read and write."""
-    parser = argparse.ArgumentParser(
-        prog="NN_Numpy.py",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        description="Train a fully connected network, written in NumPy, on Kaggle's Digit "
-        "Recognizer (MNIST) data; evaluate it, save it and plot sample predictions. "
-        "To use the trained model: python src/use_network.py --help",
-    )
-    for setting in fields(TrainConfig):
-        names = ["--" + setting.name.replace("_", "-")]
-        if setting.name == "learning_rate":
-            names.append("--lr")
-        default = setting.default
-        options = {"dest": setting.name, "default": default, "help": OPTION_HELP[setting.name]}
-        if isinstance(default, bool):  # --train-on-all: on when given
-            options["action"] = "store_true"
-        elif isinstance(default, tuple):  # --hidden 128 64
-            options["nargs"] = "+"
-            options["type"] = int
-        elif default is None:  # --limit N
-            options["type"] = int
-        else:
-            options["type"] = type(default)
-        if setting.name in OPTION_CHOICES:
-            options["choices"] = OPTION_CHOICES[setting.name]
-        parser.add_argument(*names, **options)
-    add = parser.add_argument
-    add("--data-dir", type=Path, help="Kaggle CSVs or IDX; None: data/raw/ or the bundled copy")
-    add("--classes", help="class names: digits, fashion or a file of 10; None: from the data")
-    add("--model", type=Path, default=MODEL_PATH, help="where to save the model and its record")
-    add("--figures-dir", type=Path, default=FIGURES_DIR, help="where to save the figures")
-    add("--no-plots", action="store_true", help="skip the figures")
-    return parser
-
-
-def package_versions() -> dict:
-    """Python's version and each run-time package's, for the run record; None for a package
-    that is not installed. Read before training: the record never costs a trained model."""
-    versions = {"python": sys.version.split()[0]}
-    for name in RECORD_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except (metadata.PackageNotFoundError, ValueError):
-            versions[name] = None
-    return versions
-
-
-def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str], hook=None) -> int:
+def run_training(config: TrainConfig, args, argv: list[str], hook=None) -> int:
     """Load and split the data, train, evaluate, save the model with its record, plot.
     hook: a TrainingHook for train(); if it stops training early, the model is still saved,
     and its record says so."""
-    from file_io import check_outputs, data_files  # the one place that says where a run writes
-
-    if args.data_dir:
-        folders = [args.data_dir]
-    else:
-        folders = [KAGGLE_DATA_DIR, BUNDLED_DATA_DIR]
-    predictions_png = args.figures_dir / "predictions.png"
-    curves_png = args.figures_dir / "training_curves.png"
-    outputs = [args.model] if args.no_plots else [args.model, predictions_png, curves_png]
-    check_outputs(outputs, data_files(folders))
+    figures = file_io.check_run_outputs(args)  # before any work: no output overwrites an input
     data = load_split(args.data_dir, config)
     X_train = data["X_train"]
     y_train = data["y_train"]
     X_val = data["X_val"]
     y_val = data["y_val"]
-    if data["source"].parent == BUNDLED_DATA_DIR:
-        origin = "bundled MNIST copy"
-    else:
-        origin = "your file"
-    shown = f"{data['path']} ({origin}), {data['rows']:,} rows"
-    print(f"Data: {data.get('shown', shown)}")  # IDX or Fashion-MNIST files say more
-    names = data.get("classes", DIGIT_NAMES)
-    if args.classes:  # --classes digits | fashion | a file of 10 names, read next door
-        from file_io import class_names
-
-        names = class_names(args.classes)
+    print(f"Data: {data['shown']}")
+    names = data["classes"]
+    if args.classes:  # --classes digits | fashion | a file of 10 names
+        names = file_io.class_names(args.classes)
     print("Classes: " + ", ".join(names))
     if X_val is None:
         print(f"Training on all {len(y_train):,} rows (--train-on-all: no validation split)")
@@ -852,7 +582,7 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str],
     n_parameters = sum(p.size for p in network.parameters())
     print(f"Network: {'-'.join(map(str, sizes))}, {n_parameters:,} parameters")
     print("Training: " + ", ".join(f"{k}={v}" for k, v in asdict(config).items()))
-    versions = package_versions()  # now, not after training: nothing may cost the model
+    versions = file_io.package_versions()  # now, not after training: nothing may cost the model
     start = time.perf_counter()
     try:
         history = train(network, X_train, y_train, X_val, y_val, config, hook=hook)
@@ -883,34 +613,26 @@ def run_training(config: TrainConfig, args: argparse.Namespace, argv: list[str],
         n_test = len(data["y_test"])
         print(f"Test Accuracy: {100 * test_accuracy:.2f}% ({n_test:,} labelled test rows)")
 
-    network.record = {
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": ["python", "src/NN_Numpy.py", *argv],
-        "settings": asdict(config),
-        "data": {key: data[key] for key in ("path", "sha256", "rows")} | {"classes": names},
-        "versions": versions,
-        "history": history,
-        "metrics": metrics,
-    }
-    if len(history) < config.epochs:  # a hook stopped training
-        network.record["stopped_early"] = {"epochs_done": len(history)}
+    network.record = file_io.run_record(
+        argv, asdict(config), data, names, versions=versions, history=history, metrics=metrics
+    )
     if hook is not None:
         network.record |= hook.record()
     network.save(args.model)
-    print(f"Model and run record saved to {display_path(args.model)}")
+    print(f"Model and run record saved to {file_io.display_path(args.model)}")
     if not args.no_plots:
-        predicted = network.predict(X_eval[:32])
-        plot_predictions(X_eval, y_eval, predicted, predictions_png, eval_set, names)
+        predicted = network.predict(X_eval[:32])  # (32, 784) -> (32,)
+        plot_predictions(X_eval, y_eval, predicted, figures["predictions"], eval_set, names)
         if history:
-            plot_training_curves(history, curves_png)
+            plot_training_curves(history, figures["training_curves"])
         more = "more: python src/use_network.py report"
-        print(f"Figures saved to {display_path(args.figures_dir)}/ ({more})")
-        show_figures_if_possible()
+        print(f"Figures saved to {file_io.display_path(args.figures_dir)}/ ({more})")
+        file_io.show_figures_if_possible()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = file_io.build_parser(fields(TrainConfig))
     if argv is None:
         argv = sys.argv[1:]
     argv = list(argv)
@@ -920,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         config = TrainConfig(**settings)
     except ValueError as error:
         parser.error(str(error))  # exits with status 2, after the usage line
-    return report_errors(lambda: run_training(config, args, argv))
+    return file_io.report_errors(lambda: run_training(config, args, argv))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def plot_explanation(image, probs, saliency, title: str, path: Path):
     ax_bars.bar(range(10), probs, color=colors)
     ax_bars.set(xticks=range(10), ylim=(0, 1), title="probabilities", xlabel="digit")
     fig.suptitle(title, parse_math=False)  # a file name is text, even with two '$' in it
-    nn.save_figure(fig, path)
+    file_io.save_figure(fig, path)
     plt.close(fig)
 
 
@@ -62,7 +62,7 @@ def plot_confusion_matrix(labels, predicted, path: Path, what="validation digits
     right = 100 * (labels == predicted).mean()
     ax.set_title(f"Confusion matrix: {len(labels):,} {what}\n{right:.2f}% on the diagonal (right)")
     ax.set(xlabel=f"predicted {kind}", ylabel=f"true {kind}")
-    nn.save_figure(fig, path)
+    file_io.save_figure(fig, path)
     return fig
 
 
@@ -78,7 +78,7 @@ def plot_confident_mistakes(images, labels, probs, path: Path, n=24, names=None)
         for i in shown
     ]
     title = f"The {len(shown)} most confident mistakes (of {len(wrong)}), with probabilities"
-    return nn.plot_digit_grid(images[shown], captions, ["red"] * len(shown), title, path)
+    return file_io.plot_digit_grid(images[shown], captions, ["red"] * len(shown), title, path)
 
 
 def plot_first_layer_weights(network: nn.NeuralNetwork, path: Path):
@@ -100,7 +100,7 @@ def plot_first_layer_weights(network: nn.NeuralNetwork, path: Path):
     label = "weight (red: ink here raises the unit, blue: lowers it)"
     fig.colorbar(shown, ax=ax, shrink=0.8, extend="both", label=label)
     ax.set_title(f"What each of the {n_units} first-layer units looks for: its 28x28 weights")
-    nn.save_figure(fig, path)
+    file_io.save_figure(fig, path)
     return fig
 
 
@@ -140,7 +140,7 @@ def plot_calibration(probs, labels, threshold: float, path: Path):
     ax_share.legend(loc="lower left")
     for ax in (ax_cal, ax_share):
         ax.grid(alpha=0.3)
-    nn.save_figure(fig, path)
+    file_io.save_figure(fig, path)
     return fig
 
 
@@ -166,7 +166,7 @@ def plot_mistake_heat_maps(network, images, labels, probs, path: Path, names=nn.
     title = "Most confident mistakes, and the pixels behind them (red: pushed towards the wrong"
     fig.suptitle(f"{title} answer; outline: the digit)", fontsize=9)
     fig.subplots_adjust(hspace=0.05)
-    nn.save_figure(fig, path)
+    file_io.save_figure(fig, path)
     return fig
 
 
@@ -190,11 +190,11 @@ def report(model: Path, figures_dir: Path) -> None:
     history = file_io.require(record, "history", "for the training curves")
     accuracy_then = file_io.require(record, "metrics.accuracy", "to compare with")
     names = file_io.optional(record, "data.classes", nn.DIGIT_NAMES)  # before issue #15: digits
-    source = nn.PROJECT_ROOT / data["path"]  # relative to the project, or absolute
+    source = file_io.PROJECT_ROOT / data["path"]  # relative to the project, or absolute
     created = file_io.optional(record, "created", "at an unknown time")
     command = " ".join(file_io.optional(record, "command", ["(command not recorded)"]))
     seconds = file_io.optional(record, "metrics.seconds", float("nan"))
-    print(f"Model: {nn.display_path(model)}, trained {created} with: {command}")
+    print(f"Model: {file_io.display_path(model)}, trained {created} with: {command}")
     print(f"Data: {data['path']} (sha256 {data['sha256'][:16]}...), {data['rows']:,} rows")
     print(f"Classes: {', '.join(names)}")
     print(f"Training: {len(history)} epochs in {seconds:.1f}s")
@@ -250,7 +250,7 @@ def report(model: Path, figures_dir: Path) -> None:
         f"{100 * (predicted == y)[answered].mean():.2f}% of them right"
     )
     print(
-        f"Figures saved to {nn.display_path(figures_dir)}/: "
+        f"Figures saved to {file_io.display_path(figures_dir)}/: "
         + ", ".join(f"{name}.png" for name in figures)
     )
-    nn.show_figures_if_possible()
+    file_io.show_figures_if_possible()

@@ -1,10 +1,13 @@
-"""The files a run reads and writes, each checked: data beyond Kaggle's digit CSVs, class
-names, model files and their run records, outputs written whole.
+"""The files a run reads and writes, each checked: data, class names, model files and their
+run records, outputs written whole; and a training run's other plumbing.
 
-NN_Numpy.py reads Kaggle's Digit Recognizer CSVs itself, in one fast pass. It imports this
-module only when it needs more:
-- read_folder(): a folder of MNIST's own IDX files (gzipped or not) or of Kaggle's
-  Fashion-MNIST CSVs, with their labelled test set when there is one;
+NN_Numpy.py tells how the network learns; everything a run needs around that is here:
+- read_labelled(): a run's labelled rows: Kaggle's Digit Recognizer CSVs (read_digits_csv, in
+  one fast pass; find_data_file says where), or read_folder(): a folder of MNIST's own IDX
+  files (gzipped or not) or of Kaggle's Fashion-MNIST CSVs, with their labelled test set;
+- check_arrays(), check_settings(), build_parser(): the arrays and settings a run is given,
+  and its command line; package_versions() and run_record(): what is saved with the model;
+- write_model(), save_figure(), plot_digit_grid(), show_figures_if_possible(): its outputs;
 - class_names(): the ten names of --classes digits | fashion | a file of names;
 - csv_problem(): when a CSV fails the fast pass, what is wrong in words a user can act on:
   the file, the line as an editor numbers it, the column, and how to fix it;
@@ -19,6 +22,7 @@ status 1); every other module imports it from here.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import csv
 import glob
@@ -34,11 +38,13 @@ import stat
 import struct
 import sys
 import tempfile
+import time
 import unicodedata
 import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -141,6 +147,115 @@ def open_regular(path: str | Path):
     return os.fdopen(fd, "rb")
 
 
+# --- Kaggle's Digit Recognizer CSVs, and where a training run reads and writes ----------------
+# train.csv: label,pixel0,...,pixel783 (label 0-9, pixels 0-255); test.csv: no label.
+# pixelK is row K // 28, column K % 28 of the 28 x 28 image.
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DATA_DIR = PROJECT_ROOT / "data" / "external" / "mnist"
+KAGGLE_DATA_DIR = PROJECT_ROOT / "data" / "raw"
+MODEL_PATH = PROJECT_ROOT / "models" / "mnist_mlp.npz"
+FIGURES_DIR = PROJECT_ROOT / "reports" / "figures"
+N_PIXELS = 28 * 28
+N_CLASSES = 10
+PIXEL_COLUMNS = [f"pixel{k}" for k in range(N_PIXELS)]
+# utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name
+CSV_OPTIONS = {"encoding": "utf-8-sig", "index_col": False}
+
+
+def find_data_file(name: str, data_dir: str | Path | None = None) -> Path:
+    """name.csv[.gz] from data_dir; by default Kaggle's in data/raw/, else the bundled copy."""
+    if data_dir is None:
+        folders = [KAGGLE_DATA_DIR, BUNDLED_DATA_DIR]
+    else:
+        folders = [Path(data_dir)]
+    for folder in folders:
+        for candidate in (folder / f"{name}.csv", folder / f"{name}.csv.gz"):
+            if candidate.exists() and not candidate.is_file():  # a pipe would block forever
+                raise InputError(f"{candidate} is not a regular file (a folder, pipe or device)")
+            if candidate.is_file():
+                return candidate
+    looked = ", ".join(str(folder / f"{name}.csv[.gz]") for folder in folders)
+    raise InputError(
+        f"no {name} data found (looked for {looked}); put Kaggle's {name}.csv in "
+        f"{KAGGLE_DATA_DIR} or pass --data-dir with the folder that holds it"
+    )
+
+
+def read_digits_csv(path, labelled=True, columns=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """A Digit Recognizer CSV: pixels (N, 784) uint8, and labels (N,) or None (test.csv), in
+    one fast pass. A file that is not one raises InputError naming the file, the line and the
+    column (csv_problem reads it again, slowly, to say so)."""
+    import pandas as pd  # here: pandas takes ~1 s to import, which --help should not
+
+    path = Path(path)
+    if columns is None:
+        columns = ["label", *PIXEL_COLUMNS] if labelled else PIXEL_COLUMNS
+    try:
+        # BoundedFile: gunzips a .gz, and stops reading a file far larger than a CSV of digits
+        with BoundedFile(path) as file, warnings.catch_warnings():
+            # pandas only warns when the first row is longer than the header: that is bad data.
+            # (Other warnings, such as a FutureWarning, are about pandas, not about the file.)
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)  # 1e40 for uint8: pandas raises anyway
+            # dtype uint8: pandas refuses any value that is not a whole number 0-255, or is missing
+            table = pd.read_csv(file, dtype=np.uint8, **CSV_OPTIONS)
+    except (ValueError, OSError, EOFError, pd.errors.ParserWarning):
+        table = None
+    good = table is not None and list(table.columns) == columns and len(table) > 0
+    if good and labelled:
+        good = table["label"].max() < N_CLASSES
+    if not good:  # what is wrong and where: read again, slowly
+        raise InputError(csv_problem(path, columns, CSV_OPTIONS))
+    values = table.to_numpy()  # (N, 785) uint8, or (N, 784) without labels
+    # pandas hands over columns (Fortran order); the training loop gathers rows: make rows whole
+    pixels = np.ascontiguousarray(values[:, -N_PIXELS:])  # (N, 784): the label column dropped
+    if labelled:
+        labels = values[:, 0].astype(np.int64)  # (N,)
+    else:
+        labels = None
+    return pixels, labels
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the project when it is inside it, for short messages."""
+    with contextlib.suppress(ValueError):
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    return str(path)
+
+
+def read_labelled(
+    data_dir: Path | None, limit: int | None, normalize
+) -> tuple[dict, np.ndarray, np.ndarray]:
+    """A training run's labelled rows, the first `limit` of them (None: all): (data, pixels
+    (N, 784) uint8, labels (N,) int64). Kaggle's train.csv[.gz] from data_dir (None: data/raw/,
+    else the bundled copy), or read_folder's IDX files or Fashion-MNIST CSVs. data holds
+    "source", "path" (for messages), "sha256", "rows" (before the limit), "shown" (a line
+    saying what was read), "classes", and what read_folder adds (a labelled test set,
+    normalised by `normalize`)."""
+    if data_dir and not list(Path(data_dir).glob("train.csv*")):  # IDX files, or Fashion's CSVs?
+        data, pixels, labels = read_folder(data_dir, normalize)
+    else:
+        source = find_data_file("train", data_dir)
+        pixels, labels = read_digits_csv(source)
+        if source.parent == BUNDLED_DATA_DIR:
+            origin = "bundled MNIST copy"
+        else:
+            origin = "your file"
+        shown = f"{display_path(source)} ({origin}), {len(labels):,} rows"
+        data = {"source": source, "sha256": sha256(source), "shown": shown}
+        data["classes"] = list(DIGIT_NAMES)
+    data["path"] = display_path(data["source"])
+    data["rows"] = len(labels)
+    pixels = pixels[:limit]  # limit None: every row
+    labels = labels[:limit]
+    if len(np.unique(labels)) < 2:
+        raise InputError(f"{data['path']}: every row has the same label; nothing to tell apart")
+    if pixels.max() <= 1:
+        raise InputError(f"{data['path']}: every pixel is 0 or 1 (binarised?); expected 0-255")
+    return data, pixels, labels
+
+
 # --- A folder of MNIST IDX files or Fashion-MNIST CSVs -----------------------------------------
 # IDX (yann.lecun.com's format): a big-endian header, then unsigned bytes. Images: magic
 # 0x00000803 (ubyte, 3 dimensions), count, rows, columns, then count * rows * columns pixels,
@@ -157,13 +272,12 @@ TRAINING_BYTES_PER_ROW = 784 + 784 * 4 + 32 * 32 * 4  # 8,016
 FASHION_COLUMNS = ["label"] + [f"pixel{k}" for k in range(1, 785)]  # pixel1..pixel784
 
 
-def read_folder(folder: Path, normalize=None, read_csv=None) -> tuple[dict, np.ndarray, np.ndarray]:
+def read_folder(folder: Path, normalize=None) -> tuple[dict, np.ndarray, np.ndarray]:
     """The labelled rows of a folder of IDX files or of Kaggle's Fashion-MNIST CSVs: (data,
     pixels (N, 784) uint8, labels (N,) int64). data holds "source" (the training file to name),
     "sha256" (of the training files), "shown" (what was read, and how many rows), "classes"
     (10 names) and, when the folder holds a labelled test set, "X_test" (normalize(pixels))
-    and "y_test". Fashion-MNIST's CSVs are read by read_csv (NN_Numpy.read_digits_csv) with
-    their own header."""
+    and "y_test". Fashion-MNIST's CSVs are read by read_digits_csv with their own header."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder")
@@ -183,8 +297,8 @@ def read_folder(folder: Path, normalize=None, read_csv=None) -> tuple[dict, np.n
     elif csv := find_file(folder, "fashion-mnist_train.csv"):
         fashion, test = True, find_file(folder, "fashion-mnist_test.csv")
         data, shown = {"source": csv, "sha256": sha256(csv)}, f"{csv} (Kaggle's Fashion-MNIST CSV)"
-        pixels, labels = read_csv(csv, columns=FASHION_COLUMNS)
-        test = read_csv(test, columns=FASHION_COLUMNS) if test else None
+        pixels, labels = read_digits_csv(csv, columns=FASHION_COLUMNS)
+        test = read_digits_csv(test, columns=FASHION_COLUMNS) if test else None
     else:
         raise InputError(
             f"no training data found in {folder}: looked for Kaggle's train.csv[.gz], MNIST's "
@@ -583,6 +697,59 @@ def atomic_write(path: str | Path) -> Iterator:
         raise
 
 
+def write_model(path: str | Path, layer_sizes: list[int], layers: list, record: dict) -> None:
+    """Save what read_model reads, in one .npz: the layer sizes, each layer's (weights, bias),
+    and the run record as JSON text, so that a model and its record can never disagree."""
+    arrays = {"layer_sizes": np.array(layer_sizes), "record": json.dumps(record)}
+    for i, (weights, bias) in enumerate(layers):
+        arrays[f"weights_{i}"] = weights
+        arrays[f"bias_{i}"] = bias
+    with atomic_write(path) as f:  # the old file is replaced only once the new one is whole
+        np.savez(f, **arrays)
+
+
+def save_figure(fig, path: Path) -> None:
+    with atomic_write(path) as f:
+        fig.savefig(f, format=path.suffix.lstrip("."), dpi=100, bbox_inches="tight")
+
+
+def plot_digit_grid(images, captions: list[str], colors: list[str], title: str, path: Path):
+    """Digits in rows of 8, each with a caption above it, drawn as one mosaic image (fast)."""
+    import matplotlib.pyplot as plt
+
+    n = len(images)
+    cols = 8
+    rows = max(1, -(-n // cols))  # ceil(n / cols)
+    caption_lines = max([caption.count("\n") + 1 for caption in captions] or [1])
+    room = 4 + 9 * caption_lines  # pixels above each digit for its caption
+    height = room + 28  # one tile: the caption's room, then the digit
+    width = 28 + 6  # the digit and a margin of 3 on each side
+    tiles = np.zeros((rows * cols, height, width))
+    tiles[:n, room:, 3:31] = images.reshape(n, 28, 28)  # (n, 784) -> (n, 28, 28)
+    mosaic = tiles.reshape(rows, cols, height, width).transpose(0, 2, 1, 3)  # (rows, H, cols, W)
+    fig, ax = plt.subplots(figsize=(cols * 1.25, rows * height / 28 * 1.25 + 0.5))
+    ax.imshow(mosaic.reshape(rows * height, cols * width), cmap="gray_r", vmin=0, vmax=1)
+    ax.axis("off")
+    for i, (caption, color) in enumerate(zip(captions, colors)):
+        x = (i % cols + 0.5) * width
+        y = (i // cols) * height + room / 2
+        # parse_math=False: a class name is text, even one with two "$" signs in it
+        ax.text(x, y, caption, ha="center", va="center", color=color, fontsize=8, parse_math=False)
+    ax.set_title(title)
+    save_figure(fig, path)
+    return fig
+
+
+def show_figures_if_possible() -> None:
+    """Open the figures in a window when matplotlib has an interactive backend (a display)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends import BackendFilter, backend_registry
+
+    if plt.get_backend().lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE):
+        plt.show()
+    plt.close("all")
+
+
 # --- Reading a model: every array checked before it is trusted ----------------------------
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # models train and run in float32
@@ -618,6 +785,17 @@ class ModelError(ValueError):
     """What is wrong inside a model file."""
 
 
+def layer_sizes_problem(sizes: list[int], max_parameters: int) -> str | None:
+    """What makes these layer sizes no network we build (fewer than two, one below 1, more than
+    max_parameters weights and biases), or None. NeuralNetwork() and check_model ask."""
+    if len(sizes) < 2 or min(sizes) < 1:
+        return f"layer sizes must be at least two numbers >= 1, got {sizes}"
+    n_parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if n_parameters > max_parameters:
+        return f"layer sizes {sizes}: over {max_parameters:,} parameters"
+    return None
+
+
 def check_model(data, dtype: np.dtype, max_parameters: int):
     """(sizes, [(weights, bias)], record text) of an open .npz, or ModelError."""
     bytes_of = {i.filename.removesuffix(".npy"): i.file_size for i in data.zip.infolist()}
@@ -631,10 +809,9 @@ def check_model(data, dtype: np.dtype, max_parameters: int):
     names = [f"{k}_{i}" for i in range(len(sizes) - 1) for k in ("weights", "bias")]
     if sorted(data.files) != sorted(["layer_sizes", "record", *names]):
         raise ModelError(f"expected {names} and record, found {data.files}")
-    if min(sizes) < 1:
-        raise ModelError(f"layer sizes must be at least two numbers >= 1, got {sizes}")
-    if sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])) > max_parameters:
-        raise ModelError(f"layer sizes {sizes}: over {max_parameters:,} parameters")
+    problem = layer_sizes_problem(sizes, max_parameters)
+    if problem:
+        raise ModelError(problem)
     shapes = [
         shape for n_in, n_out in zip(sizes[:-1], sizes[1:]) for shape in ((n_in, n_out), (n_out,))
     ]
@@ -851,24 +1028,51 @@ def versions(value) -> dict:
 
 SHARE = number(lambda v: 0 <= v <= 1, "in [0, 1]")
 POSITIVE = number(lambda v: 0 <= v < float("inf"), ">= 0 and finite")
-# TrainConfig's fields and rules (tests/test_hostile_records.py checks that the names agree)
-SETTINGS = {
-    "epochs": whole(1),
-    "batch_size": whole(1),
-    "optimizer": one_of("sgd", "adam"),
-    "learning_rate": number(lambda v: 0 < v < float("inf"), "> 0 and finite"),
-    "momentum": number(lambda v: 0 <= v < 1, "in [0, 1)"),
-    "schedule": one_of("cosine", "constant"),
-    "weight_decay": POSITIVE,
-    "shift": whole(0, 27),
-    "affine": number(lambda v: 0 <= v <= 10, "in [0, 10]"),
-    "elastic": number(lambda v: 0 <= v <= 10, "in [0, 10]"),
-    "hidden": list_of(whole(1, 10_000)),
-    "val_fraction": number(lambda v: 0 < v < 1, "in (0, 1)"),
-    "train_on_all": boolean,
-    "limit": nullable(whole(1)),
-    "seed": whole(0, 2**32 - 1),
+# The training settings' rules, one table for both places that check them: the command line
+# (check_settings: "--momentum must be in [0, 1), got 1.0") and a saved run record
+# (SETTINGS: "an unusable settings.momentum: 1.0 must be in [0, 1)"). Its names are
+# NN_Numpy.TrainConfig's fields, in order (tests/test_hostile_records.py checks that).
+# name -> (the JSON type a record holds it as, is it in range, the rule in words)
+SETTING_RULES = {
+    "epochs": (int, lambda v: v >= 1, "must be >= 1"),
+    "batch_size": (int, lambda v: v >= 1, "must be >= 1"),
+    "optimizer": (str, lambda v: v in ("sgd", "adam"), "must be 'sgd' or 'adam'"),
+    "learning_rate": (float, lambda v: 0 < v < np.inf, "must be > 0"),
+    "momentum": (float, lambda v: 0 <= v < 1, "must be in [0, 1)"),
+    "schedule": (str, lambda v: v in ("cosine", "constant"), "must be cosine or constant"),
+    "weight_decay": (float, lambda v: 0 <= v < np.inf, "must be >= 0"),
+    "shift": (int, lambda v: 0 <= v < 28, "must be 0-27 pixels (the image is 28 pixels wide)"),
+    "affine": (float, lambda v: 0 <= v <= 10, "must be 0-10"),
+    "elastic": (float, lambda v: 0 <= v <= 10, "must be 0-10"),
+    "hidden": (list, lambda v: all(1 <= n <= 10_000 for n in v), "sizes must be 1-10000"),
+    "val_fraction": (float, lambda v: 0 < v < 1, "must be in (0, 1)"),
+    "train_on_all": (bool, lambda v: True, ""),
+    "limit": (int, lambda v: v is None or v >= 1, "must be >= 1"),  # None: every row
+    "seed": (int, lambda v: 0 <= v < 2**32, "must be 0 to 2**32 - 1"),
 }
+
+
+def recorded_setting(json_type, in_range, rule: str):
+    """A record check for one setting of SETTING_RULES: its JSON type, then its range."""
+    type_check = {
+        int: whole(-(2**63)),
+        float: number(lambda v: True, ""),
+        str: text,
+        bool: boolean,
+        list: list_of(whole(-(2**63))),
+    }[json_type]
+
+    def check(value):
+        value = type_check(value)
+        if not in_range(value):
+            raise Unusable(f"{shown(value)} {rule}")
+        return value
+
+    return check
+
+
+SETTINGS = {name: recorded_setting(*rules) for name, rules in SETTING_RULES.items()}
+SETTINGS["limit"] = nullable(SETTINGS["limit"])  # null: every row was used
 DATA = {
     "path": text,
     "sha256": digest,
@@ -989,6 +1193,149 @@ def check_against_weights(fields: dict, sizes: list[int]) -> None:
             f"its run record is another run's: data.classes names {len(classes)} classes, the "
             f"weights give {sizes[-1]}; {RETRAIN}"
         )
+
+
+# --- A training run's plumbing: its settings, command line, output files and record ---------
+
+
+def check_arrays(X, y, layer_sizes: list[int], dtype):
+    """X as (N, n_in) finite numbers in `dtype`, for a network of these layer sizes; and y, if
+    given, as N labels 0 to n_classes - 1: X, or (X, y). Anything else is an InputError."""
+    X = np.asarray(X)
+    n_in = layer_sizes[0]
+    n_classes = layer_sizes[-1]
+    if X.ndim != 2 or X.shape[1] != n_in:
+        raise InputError(f"expected an array (N, {n_in}) of pixels in [0, 1], got {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise InputError(f"expected real numbers, got dtype {X.dtype}")
+    if not np.isfinite(X).all():
+        raise InputError("input contains NaN or infinite values")
+    if y is None:
+        return X.astype(dtype, copy=False)
+    y = np.asarray(y)
+    if y.shape != (len(X),):
+        raise InputError(f"expected {len(X)} labels, one per image, got shape {y.shape}")
+    if y.dtype.kind not in "iu" or (len(y) and (y.min() < 0 or y.max() >= n_classes)):
+        raise InputError(f"labels must be whole numbers 0-{n_classes - 1}")
+    return X.astype(dtype, copy=False), y
+
+
+def check_settings(config) -> None:
+    """Refuse training settings that cannot train (NN_Numpy.TrainConfig), naming the
+    command-line option: a ValueError, which NN_Numpy.main() turns into a usage error."""
+    for name, (_, in_range, rule) in SETTING_RULES.items():
+        value = getattr(config, name)
+        if not in_range(value):
+            raise ValueError(f"--{name.replace('_', '-')} {rule}, got {value}")
+
+
+def divergence_message(loss: float, epoch: int, batch: int, config) -> str:
+    """NN_Numpy.train's error when the loss is no longer finite, in one line: where the loss
+    blew up, and which option to lower. Usually the learning rate. Weight decay alone can blow
+    SGD up too: on the L2 term alone, SGD with momentum m grows without bound once
+    lr * weight_decay > 2 * (1 + m). Then weight decay is named, unless the learning rate is
+    further above its default (the likelier mistake)."""
+    name = "learning_rate"
+    value = config.learning_rate
+    decay_unstable = config.learning_rate * config.weight_decay > 2 * (1 + config.momentum)
+    decay_further_off = config.weight_decay / 1e-4 > config.learning_rate / 0.1  # the defaults
+    if config.optimizer == "sgd" and decay_unstable and decay_further_off:
+        name = "weight_decay"
+        value = config.weight_decay
+    return (
+        f"the training loss became {loss} in epoch {epoch}, batch {batch}; try a smaller "
+        f"{name.replace('_', ' ')} (--{name.replace('_', '-')} {value / 10:g})"
+    )
+
+
+def build_parser(settings) -> argparse.ArgumentParser:
+    """NN_Numpy.py's command line: one option per training setting (dataclasses.fields of
+    TrainConfig: --batch-size for batch_size, its default, its metadata's help and choices),
+    then where to read and write."""
+    parser = argparse.ArgumentParser(
+        prog="NN_Numpy.py",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Train a fully connected network, written in NumPy, on Kaggle's Digit "
+        "Recognizer (MNIST) data; evaluate it, save it and plot sample predictions. "
+        "To use the trained model: python src/use_network.py --help",
+    )
+    for setting in settings:
+        names = ["--" + setting.name.replace("_", "-")]
+        if setting.name == "learning_rate":
+            names.append("--lr")
+        default = setting.default
+        options = {"dest": setting.name, "default": default, "help": setting.metadata["help"]}
+        if isinstance(default, bool):  # --train-on-all: on when given
+            options["action"] = "store_true"
+        elif isinstance(default, tuple):  # --hidden 128 64
+            options["nargs"] = "+"
+            options["type"] = int
+        elif default is None:  # --limit N
+            options["type"] = int
+        else:
+            options["type"] = type(default)
+        if setting.metadata.get("choices"):
+            options["choices"] = setting.metadata["choices"]
+        parser.add_argument(*names, **options)
+    add = parser.add_argument
+    add("--data-dir", type=Path, help="Kaggle CSVs or IDX; None: data/raw/ or the bundled copy")
+    add("--classes", help="class names: digits, fashion or a file of 10; None: from the data")
+    add("--model", type=Path, default=MODEL_PATH, help="where to save the model and its record")
+    add("--figures-dir", type=Path, default=FIGURES_DIR, help="where to save the figures")
+    add("--no-plots", action="store_true", help="skip the figures")
+    return parser
+
+
+def check_run_outputs(args) -> dict[str, Path]:
+    """The figures a training run will write ({"predictions": path, "training_curves": path});
+    before any work, its outputs (args.model, and the figures unless args.no_plots) are checked
+    against the data files it may read (check_outputs)."""
+    if args.data_dir:
+        folders = [args.data_dir]
+    else:
+        folders = [KAGGLE_DATA_DIR, BUNDLED_DATA_DIR]
+    figures = {
+        "predictions": args.figures_dir / "predictions.png",
+        "training_curves": args.figures_dir / "training_curves.png",
+    }
+    outputs = [args.model]
+    if not args.no_plots:
+        outputs += list(figures.values())
+    check_outputs(outputs, data_files(folders))
+    return figures
+
+
+RECORD_PACKAGES = ["numpy", "pandas", "scikit-learn", "matplotlib", "pillow"]
+
+
+def package_versions() -> dict:
+    """Python's version and each run-time package's, for the run record; None for a package
+    that is not installed. Read before training: the record never costs a trained model."""
+    versions = {"python": sys.version.split()[0]}
+    for name in RECORD_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except (metadata.PackageNotFoundError, ValueError):
+            versions[name] = None
+    return versions
+
+
+def run_record(argv: list[str], settings: dict, data: dict, names: list[str], **results) -> dict:
+    """The run record saved with the weights (checked by check_record when read back): when,
+    the command, the settings, the data (path, digest, rows, class names), and `results`:
+    versions, history, metrics. A run a hook stopped early says so."""
+    record = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": ["python", "src/NN_Numpy.py", *argv],
+        "settings": settings,
+        "data": {key: data[key] for key in ("path", "sha256", "rows")} | {"classes": names},
+        "versions": results["versions"],
+        "history": results["history"],
+        "metrics": results["metrics"],
+    }
+    if len(results["history"]) < settings["epochs"]:  # a hook stopped training
+        record["stopped_early"] = {"epochs_done": len(results["history"])}
+    return record
 
 
 # --- Running a command: one line for an error, never a traceback ------------------------------

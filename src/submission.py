@@ -18,7 +18,7 @@ import NN_Numpy as nn
 from digit_model import load_digit_model, predict_proba_tta
 from file_io import InputError
 
-SUBMISSION_PATH = nn.PROJECT_ROOT / "models" / "submission.csv"
+SUBMISSION_PATH = file_io.PROJECT_ROOT / "models" / "submission.csv"
 
 
 def check_submission(text: str, n_rows: int) -> None:
@@ -42,11 +42,11 @@ def write_submission(model: Path, test: Path | None, out: Path, tta: bool = Fals
     import pandas as pd
 
     network = load_digit_model(model, "submit")
-    test_file = test if test is not None else nn.find_data_file("test")
+    test_file = test if test is not None else file_io.find_data_file("test")
     if not test_file.is_file():
         raise InputError(f"{test_file}: no such file; pass Kaggle's test.csv with --test")
     file_io.check_outputs([out], [model, test_file])
-    pixels, _ = nn.read_digits_csv(test_file, labelled=False)
+    pixels, _ = file_io.read_digits_csv(test_file, labelled=False)
     labels = predict_proba_tta(network, nn.normalize(pixels), tta).argmax(axis=1)
     ids = np.arange(1, len(labels) + 1)
     text = pd.DataFrame({"ImageId": ids, "Label": labels}).to_csv(index=False)
@@ -55,7 +55,7 @@ def write_submission(model: Path, test: Path | None, out: Path, tta: bool = Fals
         f.write(text.encode())
     counts = ", ".join(f"{d}: {n}" for d, n in enumerate(np.bincount(labels, minlength=10)))
     print(
-        f"Submission for {len(labels):,} rows of {nn.display_path(test_file)} written to "
-        f"{nn.display_path(out)}"
+        f"Submission for {len(labels):,} rows of {file_io.display_path(test_file)} written to "
+        f"{file_io.display_path(out)}"
     )
     print(f"Checked: header ImageId,Label, ImageId 1..{len(labels)}, labels 0-9 (counts {counts})")

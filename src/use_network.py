@@ -24,6 +24,7 @@ import numpy as np
 
 import draw_server
 import figures
+import file_io
 import math_checks
 import NN_Numpy as nn
 import photos
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", title="commands", required=True)
 
-    def command(name: str, help: str, description: str, model=nn.MODEL_PATH):
+    def command(name: str, help: str, description: str, model=file_io.MODEL_PATH):
         sub = commands.add_parser(
             name, formatter_class=formatter, help=help, description=description
         )
@@ -144,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         "the run record and every figure of a trained model",
         "Print the run record saved in the model and draw every figure on its validation split.",
     )
-    report.add_argument("--figures-dir", type=Path, default=nn.FIGURES_DIR, help="figures folder")
+    report.add_argument(
+        "--figures-dir", type=Path, default=file_io.FIGURES_DIR, help="figures folder"
+    )
     gradcheck = command(
         "gradcheck",
         "check backpropagation against finite differences",
@@ -208,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if problem := option_problem(args):
         parser.error(problem)  # exits with status 2, after the usage line
-    return nn.report_errors(lambda: COMMANDS[args.command](args))
+    return file_io.report_errors(lambda: COMMANDS[args.command](args))
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ def test_help_documents_every_option():
     # every TrainConfig field is an option of the same name, with its help and its default
     for setting in nn.fields(nn.TrainConfig):
         entry = entries["-" + setting.name.replace("_", "-")]
-        assert " ".join(nn.OPTION_HELP[setting.name].split()) in entry, entry
+        assert " ".join(setting.metadata["help"].split()) in entry, entry
         assert entry.endswith(f"(default: {setting.default})"), entry
     assert entries["-learning-rate"].startswith("-learning-rate LEARNING_RATE, --lr LEARNING_RATE")
     for option in ["--data-dir", "--model", "--figures-dir", "--no-plots"]:

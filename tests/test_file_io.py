@@ -143,8 +143,7 @@ def test_training_from_fashion_mnist_csvs_reports_their_labelled_test_file(tmp_p
     )
     assert out[1] == f"Classes: {FASHION}"
     assert any(re.fullmatch(r"Test Accuracy: .*% \(200 labelled test rows\)", s) for s in out)
-    read = (folder, None, nn.read_digits_csv)
-    _, got_pixels, got_labels = file_io.read_folder(*read)
+    _, got_pixels, got_labels = file_io.read_folder(folder)
     np.testing.assert_array_equal(got_pixels, pixels[:500])  # pixel1 is the top-left pixel
     assert got_pixels.flags.c_contiguous and got_labels.tolist() == labels[:500].tolist()
 
@@ -220,7 +219,7 @@ def test_bad_idx_images_are_refused(tmp_path, name, header, payload, message, gz
     images = write_idx(tmp_path / f"train-images-idx3-ubyte{ext}", header, payload)
     write_idx(tmp_path / f"train-labels-idx1-ubyte{ext}", [0x801, 3], bytes(3))
     with pytest.raises(nn.InputError) as info:
-        file_io.read_folder(tmp_path, None, nn.read_digits_csv)
+        file_io.read_folder(tmp_path)
     assert str(info.value) == f"{images}: {message}"
 
 
@@ -296,7 +295,7 @@ def test_fashion_header_in_a_digit_csv_says_what_it_is(tmp_path, mnist):
     pixels, labels = mnist
     path = write_fashion_csv(tmp_path / "train.csv", pixels[:3], labels[:3])
     with pytest.raises(nn.InputError) as info:
-        nn.read_digits_csv(path)
+        file_io.read_digits_csv(path)
     assert str(info.value) == (
         f"{path}, line 1: wrong header for a training file (label,pixel0,...): found 785 columns "
         "starting label,pixel1,pixel2,..., expected 785 (Fashion-MNIST's header: keep Kaggle's "
@@ -310,7 +309,7 @@ def test_bad_value_in_a_fashion_csv_names_line_and_column(tmp_path, mnist):
     rows[2, 9] = 300  # line 4 of the file, column pixel10
     path = write_fashion_csv(tmp_path / "fashion-mnist_train.csv", rows, labels[:4])
     with pytest.raises(nn.InputError) as info:
-        file_io.read_folder(tmp_path, None, nn.read_digits_csv)
+        file_io.read_folder(tmp_path)
     assert str(info.value) == (
         f"{path}, line 4, column 'pixel10': pixel value 300 is not an integer 0-255"
     )

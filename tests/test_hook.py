@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 
+import file_io
 import NN_Numpy as nn
 
 CONFIG = nn.TrainConfig(epochs=3, batch_size=100, seed=0)  # 1,000 rows: 10 batches an epoch
@@ -149,7 +150,7 @@ def test_a_run_stopped_early_still_saves_its_model_and_says_so(tmp_path, capsys)
 
     argv = ["--limit", "1000", "--epochs", "5", "--model", str(tmp_path / "m.npz")]
     argv += ["--figures-dir", str(tmp_path)]
-    args = nn.build_parser().parse_args(argv)
+    args = file_io.build_parser(nn.fields(nn.TrainConfig)).parse_args(argv)
     config = nn.TrainConfig(limit=1000, epochs=5)
     assert nn.run_training(config, args, argv, hook=StopAfterOneEpoch()) == 0
     record = nn.NeuralNetwork.load(tmp_path / "m.npz").record

@@ -24,7 +24,7 @@ import use_network as un
 
 SRC = Path(nn.__file__).parent
 QUICK = ["--limit", "600", "--epochs", "1", "--no-plots"]
-TRAIN_HEADER = ["label"] + nn.PIXEL_COLUMNS
+TRAIN_HEADER = ["label"] + file_io.PIXEL_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +252,7 @@ def bad_csv(path: Path, newline: str, blank: str = "", quoted: bool = False) -> 
 def test_csv_errors_name_the_files_own_line(tmp_path, newline, blank, quoted, line):
     path = bad_csv(tmp_path / "train.csv", newline, blank, quoted)
     with pytest.raises(nn.InputError) as info:
-        nn.read_digits_csv(path)
+        file_io.read_digits_csv(path)
     if blank == " ":  # a line holding a space is a row with too few fields, not a blank line
         assert str(info.value).startswith(f"{path}, line 3, column 'pixel0': missing value")
     else:
@@ -319,7 +319,7 @@ def test_a_gzip_bomb_is_refused_after_a_bounded_read(tmp_path, monkeypatch):
         nn.InputError,
         match=r"train.csv.gz: over 1 MB of text, more than a CSV of 28x28 images holds",
     ):
-        nn.read_digits_csv(bomb)
+        file_io.read_digits_csv(bomb)
 
 
 def test_a_huge_sparse_file_is_refused_without_reading_it(tmp_path):
@@ -328,7 +328,7 @@ def test_a_huge_sparse_file_is_refused_without_reading_it(tmp_path):
         f.truncate(3 * 2**30)  # 3 GiB of NUL bytes, sparse: no disk used
     start = time.perf_counter()
     with pytest.raises(nn.InputError, match=r"train.csv: over 256 MB of text"):
-        nn.read_digits_csv(huge)
+        file_io.read_digits_csv(huge)
     assert time.perf_counter() - start < 5
 
 
@@ -417,10 +417,10 @@ def test_a_corrupt_gzip_is_called_one_and_1e40_gives_no_raw_warning(tmp_path, ca
     )
     (tmp_path / "cut.csv.gz").write_bytes(data[: len(data) // 2])
     with pytest.raises(nn.InputError, match="cut.csv.gz is a damaged gzip file"):
-        nn.read_digits_csv(tmp_path / "cut.csv.gz")
+        file_io.read_digits_csv(tmp_path / "cut.csv.gz")
     path = write_csv(tmp_path / "big.csv", TRAIN_HEADER, [[3] + [1e40] * 784])
     with pytest.raises(nn.InputError, match="pixel value 1e\\+40 is not an integer 0-255"):
-        nn.read_digits_csv(path)
+        file_io.read_digits_csv(path)
     assert capsys.readouterr().err == ""
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import file_io
 import NN_Numpy as nn
 
 QUICK = nn.TrainConfig(
@@ -79,12 +80,12 @@ def test_divergence_stops_at_the_batch_it_happens_with_a_smaller_learning_rate(s
 
 def test_divergence_names_weight_decay_only_when_it_alone_is_unstable():
     config = nn.TrainConfig(learning_rate=0.1, momentum=0.9, weight_decay=100)  # 10 > 3.8
-    assert nn.divergence_message(float("inf"), 2, 5, config) == (
+    assert file_io.divergence_message(float("inf"), 2, 5, config) == (
         "the training loss became inf in epoch 2, batch 5; try a smaller weight decay "
         "(--weight-decay 10)"
     )
     config = nn.TrainConfig(learning_rate=0.1, momentum=0.9, weight_decay=30)  # 3 < 3.8
-    assert "try a smaller learning rate (--learning-rate 0.01)" in nn.divergence_message(
+    assert "try a smaller learning rate (--learning-rate 0.01)" in file_io.divergence_message(
         float("nan"), 1, 1, config
     )
 
