@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 import draw_server
+import file_io
 import NN_Numpy as nn
 import page_server
 from page_server import RequestError
@@ -517,7 +518,7 @@ class WatchServer(page_server.PageServer):
 
 def build_parser() -> argparse.ArgumentParser:
     """NN_Numpy's own parser (every training option, the same defaults), and the page's."""
-    parser = nn.build_parser()
+    parser = file_io.build_parser(fields(nn.TrainConfig))
     parser.prog = "use_network.py watch"
     parser.description = (
         "Train exactly as python src/NN_Numpy.py does, with the same options, and watch it "
@@ -546,7 +547,7 @@ def main(argv: list[str]) -> int:
     page_options = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     add_page_options(page_options)
     training_argv = page_options.parse_known_args(argv)[1]
-    return nn.report_errors(lambda: watch_training(config, args, training_argv))
+    return file_io.report_errors(lambda: watch_training(config, args, training_argv))
 
 
 def watch_training(config: nn.TrainConfig, args: argparse.Namespace, argv: list[str]) -> int:
@@ -556,7 +557,7 @@ def watch_training(config: nn.TrainConfig, args: argparse.Namespace, argv: list[
     try:
         server = WatchServer(("127.0.0.1", args.port), watch)
     except OSError as error:  # e.g. the port is taken
-        raise nn.InputError(
+        raise file_io.InputError(
             f"cannot serve on 127.0.0.1:{args.port}: {error.strerror}; try another --port"
         ) from None
     with server:
