@@ -151,20 +151,25 @@ def sklearn_epoch(X, y, batch_size, learning_rate):
     return (time.perf_counter() - start) / epochs
 
 
-def torch_epoch(X, y, batch_size, learning_rate, threads, repeats):
-    try:
-        import torch
-    except ImportError:
-        return None
+def torch_model(torch, threads: int):
+    """The same 784-128-64-10 network in PyTorch, at `threads` threads, seeded."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = torch.nn.Sequential(
+    return torch.nn.Sequential(
         torch.nn.Linear(784, 128),
         torch.nn.ReLU(),
         torch.nn.Linear(128, 64),
         torch.nn.ReLU(),
         torch.nn.Linear(64, 10),
     )
+
+
+def torch_epoch(X, y, batch_size, learning_rate, threads, repeats):
+    try:
+        import torch
+    except ImportError:
+        return None
+    model = torch_model(torch, threads)
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate, momentum=0.9)
     loss_fn = torch.nn.CrossEntropyLoss()
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)  # preloaded tensors
@@ -192,15 +197,7 @@ def torch_augmented_epoch(X, y, config, threads, repeats):
         return None
     import augment
 
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(784, 128),
-        torch.nn.ReLU(),
-        torch.nn.Linear(128, 64),
-        torch.nn.ReLU(),
-        torch.nn.Linear(64, 10),
-    )
+    model = torch_model(torch, threads)
     optimizer = torch.optim.SGD(
         model.parameters(),
         lr=config.learning_rate,
