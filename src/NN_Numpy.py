@@ -8,10 +8,11 @@ Read it top to bottom; every name is defined before it is used:
 5. the optimizers and the learning-rate schedule, 6. the training loop, 7. evaluation,
 8. plots, 9. main.
 Beside it: augment.py distorts the training images; negatives.py draws images that are not
-digits, which the network learns to be unsure of (issue #20); file_io.py reads and writes files with
-the care a hostile file needs, and holds a run's plumbing (paths, command line, run record):
-a call `file_io.something` is plumbing you may skip. use_network.py does things with a trained
-network (your own photos, a Kaggle submission, reports, a drawing page, gradient checks).
+digits, which the network learns to be unsure of (issue #20); file_io.py reads and writes
+files with the care a hostile file needs, and holds a run's plumbing (paths, command line, run
+record): a call `file_io.something` is plumbing you may skip. use_network.py does things with
+a trained network (your own photos, a Kaggle submission, reports, a drawing page, gradient
+checks).
 Shapes: B = batch size, N = number of images, 784 = 28 * 28 pixels, 10 digits.
 Importing runs nothing.
 """
@@ -552,7 +553,7 @@ def not_sure_threshold(probs: np.ndarray, labels: np.ndarray, target=0.995) -> f
 
 def not_a_digit_threshold(probs: np.ndarray, not_sure: float, share=0.002) -> float:
     """The top probability below which only a share `share` of real digits fall (2 in 1,000),
-    and never above the not-sure threshold; use_network answers "not a digit" below it. A
+    and never above the not-sure threshold; digit_model.verdict says "not a digit" below it. A
     network trained on non-digits (outlier exposure) gives them a low top probability, so they
     fall below it, while the digits it is merely unsure of stay "not sure"."""
     top = probs.max(axis=1)  # (N, 10) -> (N,)
