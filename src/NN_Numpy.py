@@ -420,7 +420,7 @@ class TrainConfig:
     elastic: float = setting(
         1.5, "augmentation: warp each training image by up to this RMS, pixels"
     )
-    negatives: float = setting(0.1, "made-up non-digits trained on, as a share of the rows")
+    negatives: float = setting(0.03, "made-up non-digits trained on, as a share of the rows")
     hidden: tuple = setting((128, 64), "hidden layer sizes")
     val_fraction: float = setting(0.2, "share of labelled rows held out for validation")
     train_on_all: bool = setting(False, "train on every labelled row, no validation (final model)")
