@@ -5,13 +5,15 @@
 
 Every image is written as a PNG and read back through `photos.preprocess_image`,
 exactly as `python src/use_network.py predict` and the drawing page read theirs. Kinds:
-- letters A-Z and a-z typed in four DejaVu fonts that matplotlib ships (sans, serif, mono,
-  sans bold), dark on light, at random sizes and places;
+- letters A-Z and a-z typed in four STIX and Computer Modern fonts that matplotlib ships, dark
+  on light, at random sizes and places (not DejaVu: training draws its non-digits from those,
+  src/negatives.py);
 - scribbles: 2-5 random pen strokes;
 - shapes: circles, squares, triangles, crosses and stars, outlined with a pen.
 Before, the network answered every image with a digit (its top probability is all there is);
-after, it says "not sure" below the threshold stored with the model. The table gives the
-share of images still answered with a digit, and the same for real validation digits.
+after, it says "not a digit" or "not sure" below the thresholds stored with the model. The table
+gives the share of images still answered with a digit, and the same for real validation digits.
+benchmarks/real_world.py measures more kinds, and real handwriting.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import NN_Numpy as nn
 import photos
 
 FONTS = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf"
-FONT_FILES = ["DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "DejaVuSans-Bold.ttf"]
+FONT_FILES = ["STIXGeneral.ttf", "cmr10.ttf", "cmss10.ttf", "cmtt10.ttf"]
 
 
 def letter(char: str, font_file: Path, rng: np.random.Generator) -> Image.Image:
@@ -82,9 +84,10 @@ def main() -> None:
     args = parser.parse_args()
     network = digit_model.load_model(args.model)
     threshold = digit_model.threshold_of(network)
+    not_a_digit = digit_model.not_a_digit_threshold_of(network)
     rng = np.random.default_rng(0)
     kinds = {
-        "letters A-Z, a-z in 4 fonts": [
+        "letters A-Z, a-z in 4 STIX and Computer Modern fonts": [
             letter(char, FONTS / font, rng) for font in FONT_FILES for char in string.ascii_letters
         ],
         "scribbles (2-5 random strokes)": [scribble(rng) for _ in range(200)],
@@ -94,9 +97,15 @@ def main() -> None:
             for _ in range(40)
         ],
     }
-    print(f"model {file_io.display_path(args.model)}, not-sure threshold {threshold:.4f}")
-    print("| images | count | answered with a digit, before | after | mean top probability |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        f"model {file_io.display_path(args.model)}, not-sure threshold {threshold:.4f}, "
+        f"not a digit below {not_a_digit:.4f}"
+    )
+    print(
+        "| images | count | answered with a digit, before | after | 'not a digit' "
+        "| mean top probability |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as folder:
         for kind, images in kinds.items():
             X = []
@@ -107,13 +116,14 @@ def main() -> None:
             top = network.predict_proba(np.array(X)).max(axis=1)
             print(
                 f"| {kind} | {len(X)} | 100% | {100 * (top >= threshold).mean():.1f}% "
-                f"| {top.mean():.2f} |"
+                f"| {100 * (top < not_a_digit).mean():.1f}% | {top.mean():.2f} |"
             )
     data = nn.load_split(None, nn.TrainConfig())  # the default run's validation digits
     top = network.predict_proba(data["X_val"]).max(axis=1)
     print(
         f"| validation digits (for comparison) | {len(top):,} | 100% "
-        f"| {100 * (top >= threshold).mean():.1f}% | {top.mean():.2f} |"
+        f"| {100 * (top >= threshold).mean():.1f}% | {100 * (top < not_a_digit).mean():.1f}% "
+        f"| {top.mean():.2f} |"
     )
 
 

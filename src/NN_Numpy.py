@@ -7,10 +7,12 @@ Read it top to bottom; every name is defined before it is used:
 1. the data (normalised, split), 2. activations and loss, 3. FCLayer, 4. NeuralNetwork,
 5. the optimizers and the learning-rate schedule, 6. the training loop, 7. evaluation,
 8. plots, 9. main.
-Beside it: augment.py distorts the training images; file_io.py reads and writes files with
-the care a hostile file needs, and holds a run's plumbing (paths, command line, run record):
-a call `file_io.something` is plumbing you may skip. use_network.py does things with a trained
-network (your own photos, a Kaggle submission, reports, a drawing page, gradient checks).
+Beside it: augment.py distorts the training images; negatives.py draws images that are not
+digits, which the network learns to be unsure of (issue #20); file_io.py reads and writes
+files with the care a hostile file needs, and holds a run's plumbing (paths, command line, run
+record): a call `file_io.something` is plumbing you may skip. use_network.py does things with
+a trained network (your own photos, a Kaggle submission, reports, a drawing page, gradient
+checks).
 Shapes: B = batch size, N = number of images, 784 = 28 * 28 pixels, 10 digits.
 Importing runs nothing.
 """
@@ -27,6 +29,7 @@ import numpy as np
 
 import augment
 import file_io
+import negatives
 from file_io import DIGIT_NAMES, N_CLASSES, N_PIXELS, InputError
 
 # N_PIXELS = 28 * 28 inputs, N_CLASSES = 10 outputs, DIGIT_NAMES "0"-"9": file_io's, which
@@ -120,17 +123,34 @@ def one_hot(labels: np.ndarray, n_classes: int = N_CLASSES, dtype=DTYPE) -> np.n
     return targets
 
 
+NOT_A_DIGIT = -1  # the label of a made-up image that is not a digit (src/negatives.py)
+
+
+def target_distributions(labels: np.ndarray, n_classes: int, dtype=DTYPE) -> np.ndarray:
+    """(B,) labels -> (B, 10) targets: one-hot for a digit, and 1/10 for every class for
+    NOT_A_DIGIT. Outlier exposure (Hendrycks et al., 2019): a softmax must spread its
+    probability over the 10 digits whatever it is shown, so a network trained on digits alone
+    answers a letter with a confident digit. Trained towards the uniform distribution on
+    images that are not digits, it learns to be unsure of them: a low top probability then
+    means "not a digit" (see not_a_digit_threshold)."""
+    targets = np.full((len(labels), n_classes), 1 / n_classes, dtype=dtype)  # (B, 10)
+    digits = labels != NOT_A_DIGIT  # (B,): True for a real digit
+    targets[digits] = one_hot(labels[digits], n_classes, dtype)  # (D, 10) rows of one-hot
+    return targets
+
+
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean cross-entropy -1/B sum_i log softmax(z_i)[y_i], and dLoss/dlogits. From the logits
-    with log-sum-exp, not from probabilities: a probability that rounds to 0 gives a large
-    finite loss instead of log(0) = -inf."""
+    """Mean cross-entropy -1/B sum_i sum_k t_ik log softmax(z_i)_k, and dLoss/dlogits, where
+    t_i is image i's target distribution: one-hot for a digit, uniform for a non-digit. From
+    the logits with log-sum-exp, not from probabilities: a probability that rounds to 0 gives
+    a large finite loss instead of log(0) = -inf."""
     batch_size, n_classes = logits.shape
     log_probs = log_softmax(logits)  # (B, 10)
-    targets = one_hot(labels, n_classes, logits.dtype)  # (B, 10)
+    targets = target_distributions(labels, n_classes, logits.dtype)  # (B, 10)
     loss = -(targets * log_probs).sum() / batch_size  # (B, 10) * (B, 10) -> sum -> a number
-    # d/dz of -log softmax(z)[y] is softmax(z) - onehot(y): softmax's Jacobian cancels the
-    # 1/p from the log (derived in references/backprop.md, section 3). Dividing by B: the
-    # gradient of the *mean* loss.
+    # d/dz of -sum_k t_k log softmax(z)_k is softmax(z) - t for any targets t that sum to 1
+    # (one-hot or uniform): softmax's Jacobian cancels the 1/p from the log (derived in
+    # references/backprop.md, section 3). Dividing by B: the gradient of the *mean* loss.
     grad_logits = (np.exp(log_probs) - targets) / batch_size  # (B, 10)
     return float(loss), grad_logits
 
@@ -400,6 +420,7 @@ class TrainConfig:
     elastic: float = setting(
         1.5, "augmentation: warp each training image by up to this RMS, pixels"
     )
+    negatives: float = setting(0.03, "made-up non-digits trained on, as a share of the rows")
     hidden: tuple = setting((128, 64), "hidden layer sizes")
     val_fraction: float = setting(0.2, "share of labelled rows held out for validation")
     train_on_all: bool = setting(False, "train on every labelled row, no validation (final model)")
@@ -453,6 +474,15 @@ def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=pr
     if X_val is not None:
         X_val, y_val = network.check_input(X_val, y_val)
     rng = np.random.default_rng(config.seed)  # shuffling and augmentation, reproducible
+    if config.negatives > 0:
+        # Outlier exposure: images that are not digits (letters, scribbles, blobs...), labelled
+        # NOT_A_DIGIT, join the training rows; their target is 1/10 for every digit (see
+        # target_distributions), and the distortions warp them anew every epoch like the digits.
+        n_negatives = round(config.negatives * len(X_train))
+        X_negatives = negatives.make(n_negatives, rng)  # (M, 784)
+        X_train = np.concatenate([X_train, X_negatives])  # (N + M, 784)
+        y_negatives = np.full(n_negatives, NOT_A_DIGIT)  # (M,)
+        y_train = np.concatenate([y_train, y_negatives])  # (N + M,)
     if config.optimizer == "adam":
         optimizer = Adam(config.learning_rate, weight_decay=config.weight_decay)
     else:
@@ -519,6 +549,15 @@ def not_sure_threshold(probs: np.ndarray, labels: np.ndarray, target=0.995) -> f
     if len(good) == 0:
         return float("inf")
     return float(top[good[-1]])
+
+
+def not_a_digit_threshold(probs: np.ndarray, not_sure: float, share=0.002) -> float:
+    """The top probability below which only a share `share` of real digits fall (2 in 1,000),
+    and never above the not-sure threshold; digit_model.verdict says "not a digit" below it. A
+    network trained on non-digits (outlier exposure) gives them a low top probability, so they
+    fall below it, while the digits it is merely unsure of stay "not sure"."""
+    top = probs.max(axis=1)  # (N, 10) -> (N,)
+    return float(min(np.quantile(top, share), not_sure))
 
 
 # --- 8. Plots -----------------------------------------------------------------------------------
@@ -606,7 +645,19 @@ def run_training(config: TrainConfig, args, argv: list[str], hook=None) -> int:
     loss, accuracy = network.evaluate(X_eval, y_eval)
     print(f"{eval_set.capitalize()} Accuracy: {100 * accuracy:.2f}%{note}")
     metrics = {"evaluated_on": eval_set, "accuracy": accuracy, "loss": loss, "seconds": seconds}
-    metrics["not_sure_threshold"] = not_sure_threshold(network.predict_proba(X_eval), y_eval)
+    probs = network.predict_proba(X_eval)  # (N, 10)
+    not_sure = not_sure_threshold(probs, y_eval)
+    not_a_digit = not_a_digit_threshold(probs, not_sure)
+    metrics["not_sure_threshold"] = not_sure
+    metrics["not_a_digit_threshold"] = not_a_digit
+    # 1,000 made-up non-digits never trained on (their own random stream): how many are refused?
+    others = negatives.make(1000, np.random.default_rng([config.seed, 1]))  # (1000, 784)
+    others_top = network.predict_proba(others).max(axis=1)  # (1000, 10) -> (1000,)
+    metrics["negatives_not_a_digit"] = float((others_top < not_a_digit).mean())
+    metrics["negatives_answered"] = float((others_top >= not_sure).mean())
+    refused = 100 * metrics["negatives_not_a_digit"]
+    answered = 100 * metrics["negatives_answered"]
+    print(f"Made-up non-digits: {refused:.1f}% 'not a digit', {answered:.1f}% answered a digit")
     if "y_test" in data:  # the official test set: never trained on, nor chosen by
         test_accuracy = network.accuracy(data["X_test"], data["y_test"])
         metrics["test_accuracy"] = test_accuracy

@@ -1,5 +1,5 @@
-"""A trained digit model and its answers: loading it, the digit or "not sure", and test-time
-augmentation. Used by every command of use_network.py that reads digits."""
+"""A trained digit model and its answers: loading it, the digit, "not sure" or "not a digit",
+and test-time augmentation. Used by every command of use_network.py that reads digits."""
 
 from __future__ import annotations
 
@@ -39,10 +39,13 @@ def load_digit_model(path: Path, what: str, dtype=nn.DTYPE) -> nn.NeuralNetwork:
     return network
 
 
-def verdict(probs: np.ndarray, threshold: float) -> tuple[int | None, str]:
-    """(7, "7"), or (None, "not sure (best guess 7, 41%)") when the top probability is below
-    the threshold stored with the model (see NN_Numpy.not_sure_threshold)."""
+def verdict(probs: np.ndarray, threshold: float, not_a_digit=0.0) -> tuple[int | None, str]:
+    """(7, "7"); (None, "not a digit") when the top probability is below not_a_digit; or
+    (None, "not sure (best guess 7, 41%)") when it is below the not-sure threshold: both are
+    stored with the model (see NN_Numpy.not_sure_threshold and not_a_digit_threshold)."""
     best = int(np.argmax(probs))
+    if probs[best] < not_a_digit:
+        return None, "not a digit"
     if probs[best] >= threshold:
         return best, str(best)
     return None, f"not sure (best guess {best}, {int(100 * probs[best])}%)"  # rounded down
@@ -52,6 +55,13 @@ def threshold_of(network: nn.NeuralNetwork) -> float:
     """The model's "not sure" threshold, set on its validation rows at training time; 0
     (always answer) for a model saved without one."""
     return float(file_io.optional(network.record, "metrics.not_sure_threshold", 0.0))
+
+
+def not_a_digit_threshold_of(network: nn.NeuralNetwork) -> float:
+    """The model's "not a digit" threshold, set at training time; 0 (never) for a model saved
+    without one (before issue #20). A model trained with --negatives 0 has one too, but only a
+    network trained on non-digits puts letters and doodles below it."""
+    return float(file_io.optional(network.record, "metrics.not_a_digit_threshold", 0.0))
 
 
 def predict_proba_tta(network: nn.NeuralNetwork, X, tta=True) -> np.ndarray:

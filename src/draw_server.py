@@ -41,7 +41,7 @@ import numpy as np
 
 import NN_Numpy as nn
 import page_server
-from digit_model import verdict
+from digit_model import not_a_digit_threshold_of, verdict
 from file_io import InputError
 from math_checks import input_gradient
 from page_server import RequestError
@@ -90,7 +90,9 @@ def answer_image(network: nn.NeuralNetwork, threshold: float, body: bytes) -> di
     x = image[np.newaxis].astype(network.dtype)  # (1, 784)
     probs = nn.softmax(network.forward(x))[0]  # (10,)
     hidden = [layer.output[0].tolist() for layer in network.layers[:-1]]  # kept by forward
-    digit, answer = verdict(probs, threshold)
+    # "not a digit" by the model's own threshold, unless the page's --threshold is lower still
+    not_a_digit = min(threshold, not_a_digit_threshold_of(network))
+    digit, answer = verdict(probs, threshold, not_a_digit)
     best = int(np.argmax(probs))
     saliency = input_gradient(network, x, best)
     return {

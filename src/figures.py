@@ -16,7 +16,8 @@ import numpy as np
 
 import file_io
 import NN_Numpy as nn
-from digit_model import load_model, threshold_of
+import robustness
+from digit_model import load_model, not_a_digit_threshold_of, threshold_of
 from math_checks import input_gradient
 
 
@@ -206,6 +207,8 @@ def report(model: Path, figures_dir: Path) -> None:
         "first_layer_weights",
         "calibration",
         "mistake_heat_maps",
+        "answers",  # issue #20: digits against made-up non-digits (src/robustness.py)
+        "robustness",
     ]
     figures = {name: figures_dir / f"{name}.png" for name in names_out}
     file_io.check_outputs(list(figures.values()), [model, source])
@@ -244,11 +247,21 @@ def report(model: Path, figures_dir: Path) -> None:
     threshold = threshold_of(network)
     plot_calibration(probs, y, threshold, figures["calibration"])
     plot_mistake_heat_maps(network, X, y, probs, figures["mistake_heat_maps"], names)
+    robustness.plot_answers(network, X, y, config.seed, figures["answers"])
+    robustness.plot_robustness(network, X, y, figures["robustness"])
     answered = probs.max(axis=1) >= threshold
     print(
         f"Not sure below {threshold:.4f}: answers {100 * answered.mean():.1f}% of the {what}, "
         f"{100 * (predicted == y)[answered].mean():.2f}% of them right"
     )
+    refused = file_io.optional(record, "metrics.negatives_not_a_digit", None)
+    if refused is not None:  # models trained since issue #20
+        answered_others = file_io.optional(record, "metrics.negatives_answered", float("nan"))
+        print(
+            f"Not a digit below {not_a_digit_threshold_of(network):.4f}: of 1,000 made-up "
+            f"non-digits, {100 * refused:.1f}% called 'not a digit', "
+            f"{100 * answered_others:.1f}% answered with a digit"
+        )
     print(
         f"Figures saved to {file_io.display_path(figures_dir)}/: "
         + ", ".join(f"{name}.png" for name in figures)

@@ -1044,6 +1044,7 @@ SETTING_RULES = {
     "shift": (int, lambda v: 0 <= v < 28, "must be 0-27 pixels (the image is 28 pixels wide)"),
     "affine": (float, lambda v: 0 <= v <= 10, "must be 0-10"),
     "elastic": (float, lambda v: 0 <= v <= 10, "must be 0-10"),
+    "negatives": (float, lambda v: 0 <= v <= 1, "must be 0-1 (a share of the rows)"),
     "hidden": (list, lambda v: all(1 <= n <= 10_000 for n in v), "sizes must be 1-10000"),
     "val_fraction": (float, lambda v: 0 < v < 1, "must be in (0, 1)"),
     "train_on_all": (bool, lambda v: True, ""),
@@ -1086,6 +1087,11 @@ METRICS = {
     "seconds": POSITIVE,
     # above 1 (inf: no threshold reached the target accuracy): never sure
     "not_sure_threshold": number(lambda v: v >= 0, ">= 0"),
+    # issue #20 ("not a digit" below it; a model saved before has none), and what a model
+    # answers to 1,000 made-up non-digits: the share below it, the share answered with a digit
+    "not_a_digit_threshold": number(lambda v: v >= 0, ">= 0"),
+    "negatives_not_a_digit": SHARE,
+    "negatives_answered": SHARE,
     "test_accuracy": SHARE,
 }
 EPOCH = {  # one entry of the history; the first two are always there

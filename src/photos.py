@@ -19,10 +19,11 @@ import numpy as np
 
 import file_io
 import NN_Numpy as nn
-from digit_model import predict_proba_tta, threshold_of, verdict
+from digit_model import not_a_digit_threshold_of, predict_proba_tta, threshold_of, verdict
 from figures import plot_explanation
 from file_io import InputError
 from math_checks import input_gradient
+from negatives import to_mnist_frame  # one frame for photos and training's non-digits
 
 # --- Your own digits: a photo or scan turned into an MNIST-like 28x28 image --------------
 # MNIST digits are white ink on black, scaled so the longer side is 20 pixels
@@ -118,32 +119,6 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     return np.clip((ink / ink.max() - 0.2) / 0.8, 0, 1)
 
 
-def to_mnist_frame(ink: np.ndarray) -> np.ndarray:
-    """(H, W) ink -> (784,) like an MNIST digit: cropped to the ink, its longer side scaled to
-    20 px, its centre of mass at the centre of the 28x28 frame."""
-    from PIL import Image
-
-    rows, cols = np.nonzero(ink)
-    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    digit = ink[top:bottom, left:right]
-    height, width = digit.shape
-    scale = 20 / max(height, width)
-    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))  # (width, height)
-    small = Image.fromarray(digit.astype(np.float32), mode="F")
-    small = np.asarray(small.resize(new_size, Image.Resampling.LANCZOS))
-    small = np.clip(small, 0, None)
-    small = small / max(small.max(), 1e-6)  # strongest stroke -> 1 again after anti-aliasing
-    # Centre of mass -> the frame's centre (13.5, 13.5), rounded to whole pixels.
-    ys, xs = np.indices(small.shape)
-    total = small.sum()
-    com_y, com_x = (ys * small).sum() / total, (xs * small).sum() / total
-    top = int(np.clip(round(13.5 - com_y), 0, 28 - small.shape[0]))
-    left = int(np.clip(round(13.5 - com_x), 0, 28 - small.shape[1]))
-    frame = np.zeros((28, 28), nn.DTYPE)
-    frame[top : top + small.shape[0], left : left + small.shape[1]] = small
-    return frame.reshape(nn.N_PIXELS)
-
-
 def preprocess_image(source: Path | bytes, name: str = "image") -> np.ndarray | None:
     """An image of one digit -> (784,) float32 in [0, 1], white ink on black, like MNIST;
     None when there is no ink to see (a blank page or canvas)."""
@@ -170,10 +145,12 @@ def predict_photos(
     explain_dir: Path | None = None,
 ) -> int:
     """One line per image: the digit and its probability, or "not sure" with the best guess,
-    or "no digit", and the two runners-up. An unreadable file is reported and skipped, the
-    others still predicted; returns the exit status: 1 if any failed. With preprocessed_dir
-    and explain_dir, also the 28x28 image the network saw and why it answered."""
+    "not a digit" (issue #20), or "no digit", and the two runners-up. An unreadable file is
+    reported and skipped, the others still predicted; returns the exit status: 1 if any
+    failed. With preprocessed_dir and explain_dir, also the 28x28 image the network saw and
+    why it answered."""
     threshold, failed = threshold_of(network), 0
+    not_a_digit = not_a_digit_threshold_of(network)
     stems = [f"{p.stem}-{hashlib.sha256(str(p).encode()).hexdigest()[:8]}" for p in images]
     outputs = []  # every file this run may write, checked before any work
     if preprocessed_dir:
@@ -193,7 +170,7 @@ def predict_photos(
             print(f"{shown}: no digit (the image looks blank)")
             continue
         probs = predict_proba_tta(network, image[np.newaxis], tta)[0]  # (10,)
-        _, answer = verdict(probs, threshold)
+        _, answer = verdict(probs, threshold, not_a_digit)
         first, *runners_up = np.argsort(-probs)[:3]
         others = ", ".join(f"{d} ({100 * probs[d]:.1f}%)" for d in runners_up)
         confidence = f" ({100 * probs[first]:.1f}%)" if answer == str(first) else ""

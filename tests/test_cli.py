@@ -44,7 +44,7 @@ def test_quick_training_run_writes_model_and_figures(tmp_path, small_split):
         "Epoch 3/3",
     ]
     accuracy_line = next(line for line in lines if line.startswith("Validation Accuracy: "))
-    assert float(accuracy_line.split()[-1].rstrip("%")) > 85
+    assert float(accuracy_line.split()[-1].rstrip("%")) > 80  # 3 epochs, and non-digits too
     assert sorted(p.name for p in figures.iterdir()) == ["predictions.png", "training_curves.png"]
     for name in ["predictions.png", "training_curves.png"]:
         assert (figures / name).stat().st_size > 10_000, name
@@ -86,7 +86,7 @@ def test_divergence_exits_1_and_saves_nothing(tmp_path):
     result = run("--limit", 1000, "--epochs", 2, "--lr", 1e5, "--model", model, "--no-plots")
     assert result.returncode == 1
     assert re.search(
-        r"^error: the training loss became nan in epoch 1, batch \d+; try a smaller learning "
+        r"^error: the training loss became (nan|inf) in epoch 1, batch \d+; try a smaller learning "
         r"rate \(--learning-rate 10000\)\. No model was saved\.$",
         result.stderr,
         re.M,

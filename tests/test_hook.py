@@ -10,7 +10,8 @@ import pytest
 import file_io
 import NN_Numpy as nn
 
-CONFIG = nn.TrainConfig(epochs=3, batch_size=100, seed=0)  # 1,000 rows: 10 batches an epoch
+# 1,000 rows: 10 batches an epoch (no made-up non-digits added to them: --negatives 0)
+CONFIG = nn.TrainConfig(epochs=3, batch_size=100, negatives=0.0, seed=0)
 
 
 def data(small_split):
@@ -74,7 +75,7 @@ def test_a_hook_can_pause_training(small_split):
                 resume.wait()  # blocks training, as a page's pause button would
 
     hook = Pausing()
-    config = nn.TrainConfig(epochs=1, batch_size=100)
+    config = nn.TrainConfig(epochs=1, batch_size=100, negatives=0.0)  # 10 batches
     args = (nn.NeuralNetwork(), X_train, y_train, X_val, y_val, config, lambda line: None, hook)
     trainer = threading.Thread(target=nn.train, args=args)
     trainer.start()

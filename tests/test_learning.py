@@ -124,39 +124,26 @@ def test_code_quoted_in_the_math_note_is_the_code():
         assert line in source, f"backprop.md quotes a line that is not in NN_Numpy.py: {line}"
 
 
+TUTORIAL = {"NN_Numpy", "augment", "file_io", "negatives"}  # what importing NN_Numpy loads
+REPORTS = {"figures", "robustness", "strokes", "digit_model", "math_checks"}  # and figures'
 COMPANION = {  # each module -> every project module importing it loads (itself included)
     "file_io": {"file_io"},
     "augment": {"augment"},
-    "NN_Numpy": {"NN_Numpy", "augment", "file_io"},
-    "math_checks": {"math_checks", "NN_Numpy", "augment", "file_io"},  # the notebook's: no server
-    "digit_model": {"digit_model", "NN_Numpy", "augment", "file_io"},
-    "figures": {"figures", "digit_model", "math_checks", "NN_Numpy", "augment", "file_io"},
-    "photos": {"photos", "figures", "digit_model", "math_checks", "NN_Numpy", "augment", "file_io"},
-    "submission": {"submission", "digit_model", "NN_Numpy", "augment", "file_io"},
+    "negatives": {"negatives"},  # the non-digits NN_Numpy trains on (issue #20): imports nothing
+    "NN_Numpy": TUTORIAL,
+    "strokes": {"strokes"},
+    "robustness": {"robustness", "strokes", "negatives", "file_io"},  # the report's issue #20
+    "math_checks": {"math_checks"} | TUTORIAL,  # the notebook's: no server
+    "digit_model": {"digit_model"} | TUTORIAL,
+    "figures": REPORTS | TUTORIAL,
+    "photos": {"photos"} | REPORTS | TUTORIAL,
+    "submission": {"submission", "digit_model"} | TUTORIAL,
     "page_server": {"page_server"},  # stdlib only: the live-training page's base too
-    "draw_server": {
-        "draw_server",
-        "page_server",
-        "photos",
-        "figures",
-        "digit_model",
-        "math_checks",
-        "NN_Numpy",
-        "augment",
-        "file_io",
-    },
-    "watch_training": {  # the live-training page: draw_server's pad on page_server
-        "watch_training",
-        "draw_server",
-        "page_server",
-        "photos",
-        "figures",
-        "digit_model",
-        "math_checks",
-        "NN_Numpy",
-        "augment",
-        "file_io",
-    },
+    "draw_server": {"draw_server", "page_server", "photos"} | REPORTS | TUTORIAL,
+    # the live-training page: draw_server's pad on page_server
+    "watch_training": {"watch_training", "draw_server", "page_server", "photos"}
+    | REPORTS
+    | TUTORIAL,
 }
 
 
@@ -173,9 +160,10 @@ def test_every_module_of_src_is_in_the_import_table():
     ],
 )
 def test_imports_run_one_way_and_load_each_module_once(module, expected):
-    # The tutorial imports only augment (the distortions) and file_io (the careful file
-    # handling) next door; the companion modules import the tutorial and each other as the
-    # table says; nothing imports use_network, the command line.
+    # The tutorial imports only augment (the distortions), negatives (the non-digits it trains
+    # on, issue #20) and file_io (the careful file handling) next door; the companion modules
+    # import the tutorial and each other as the table says; nothing imports use_network, the
+    # command line.
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r}); import {module}; "
         f"print(sorted(name for name, m in sys.modules.items() "

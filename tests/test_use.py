@@ -370,8 +370,17 @@ def test_training_saves_its_run_record_inside_the_model_and_report_redraws_every
         "training_curves.png",
         "calibration.png",
         "mistake_heat_maps.png",
+        "answers.png",
+        "robustness.png",
     ]
     assert sorted(p.name for p in figures.iterdir()) == sorted(names)
+    not_a_digit = record["metrics"]["not_a_digit_threshold"]
+    assert re.search(
+        rf"^Not a digit below {not_a_digit:.4f}: of 1,000 made-up non-digits, \d+\.\d% called "
+        r"'not a digit', \d+\.\d% answered with a digit$",
+        out,
+        re.M,
+    )
     threshold = record["metrics"]["not_sure_threshold"]
     assert re.search(
         rf"^Not sure below {threshold:.4f}: answers \d+\.\d% of the validation digits, "

@@ -21,7 +21,7 @@ import draw_server
 import NN_Numpy as nn
 import watch_training as wt
 
-CONFIG = nn.TrainConfig(epochs=50, batch_size=100, schedule="constant", seed=0)
+CONFIG = nn.TrainConfig(epochs=50, batch_size=100, schedule="constant", negatives=0.0, seed=0)
 
 
 def test_the_hook_is_told_of_the_start_before_the_first_batch(small_split):
@@ -37,7 +37,7 @@ def test_the_hook_is_told_of_the_start_before_the_first_batch(small_split):
         def batch_done(self, images, labels, loss, network, optimizer):
             calls.append("batch")
 
-    config = nn.TrainConfig(epochs=1, batch_size=1000)
+    config = nn.TrainConfig(epochs=1, batch_size=1000, negatives=0.0)
     nn.train(nn.NeuralNetwork(seed=0), *small_split, config, lambda line: None, Spy())
     assert calls == ["start", "batch", "batch", "batch", "batch"]
 
@@ -181,7 +181,7 @@ def test_decimated_stays_bounded_and_spread_over_the_run():
 
 
 def test_a_new_learning_rate_applies_from_the_next_batch_and_the_schedule_goes_on(small_split):
-    config = nn.TrainConfig(epochs=4, batch_size=100, seed=0)  # cosine
+    config = nn.TrainConfig(epochs=4, batch_size=100, negatives=0.0, seed=0)  # cosine
     network = nn.NeuralNetwork(seed=0)
     rates = []  # the optimizer's rate at every step, as the hook sees it
 
@@ -226,7 +226,7 @@ def test_a_new_learning_rate_applies_from_the_next_batch_and_the_schedule_goes_o
 
 
 def test_health_numbers_are_measured_on_the_batch(small_split):
-    config = nn.TrainConfig(epochs=1, batch_size=100)
+    config = nn.TrainConfig(epochs=1, batch_size=100, negatives=0.0)
     seen = {}
 
     class Spy(wt.TrainingWatch):
@@ -350,7 +350,7 @@ def test_the_weights_and_the_batch_come_as_bytes(served, small_split):
     status, headers, body = request(port, "GET", "/batch")
     labels = [int(label) for label in headers["X-Labels"].split(",")]
     assert status == 200 and len(body) == 16 * 784 and len(labels) == 16
-    assert set(labels) <= set(range(10))
+    assert set(labels) <= set(range(10)) | {nn.NOT_A_DIGIT}  # a made-up non-digit: -1
     status, panel = get_json(port, "/panel")
     assert len(panel["images"]) == len(panel["labels"]) == 30
     assert panel["labels"] == sorted(panel["labels"])  # 3 of each digit

@@ -111,7 +111,8 @@ function showNothing() {
 
 function showResult(result) {
   answerText.textContent = result.answer;
-  answerText.className = "answer" + (result.digit === null ? " unsure" : "");
+  const refused = result.answer === "not a digit" ? " not-a-digit" : " unsure";
+  answerText.className = "answer" + (result.digit === null ? refused : "");
   drawBars(result.probabilities, result.best_guess);
   drawGrid(seenCanvas, result.image, SIDE, gray);
   if (result.saliency) drawHeatmap(result.image, result.saliency);
