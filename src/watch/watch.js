@@ -355,7 +355,9 @@ async function showWeightsAndBatch(snapshot) {
   const units = Number(weights.headers.get("X-Units"));
   drawWeights(new Uint8Array(await weights.arrayBuffer()), units);
   const labels = (batch.headers.get("X-Labels") || "").split(",").filter((v) => v !== "");
-  drawDigitRow(document.getElementById("batch"), new Uint8Array(await batch.arrayBuffer()), labels);
+  // -1: a made-up image that is not a digit (NN_Numpy's NOT_A_DIGIT), trained towards "unsure"
+  const captions = labels.map((label) => (label === "-1" ? "not a digit" : label));
+  drawDigitRow(document.getElementById("batch"), new Uint8Array(await batch.arrayBuffer()), captions);
   shownSnapshot = snapshot;
 }
 
