@@ -73,6 +73,15 @@ def test_bilinear_mixes_the_four_named_corners():
     )
 
 
+def test_distort_is_bilinear_at_the_source_points_to_the_last_bit(small_split):
+    # distort() is the fast form (few calls, out=) of the readable bilinear(): the same numbers
+    X = small_split[0][:100]
+    affine, weights, fields = draws(100, nn.TrainConfig())
+    x_src, y_src = augment.source_points(affine, weights, fields)
+    expected = augment.bilinear(augment.framed(X), x_src, y_src)
+    np.testing.assert_array_equal(augment.distort(X, affine, weights, fields), expected)
+
+
 def test_whole_pixel_shifts_alone_move_the_digit_with_zeros_filled_in():
     X = images(300) + 1  # no zeros of its own
     config = nn.TrainConfig(**{**NONE, "shift": 2})
