@@ -127,7 +127,8 @@ def distort(images: np.ndarray, affine, weights, fields) -> np.ndarray:
     it. So the batch is done in few calls, each on the whole batch, and each result is
     written into an array already made (out=) instead of a new one. The default epoch: 0.36 s
     against 0.43 s with bilinear() in pieces of 32 (1 BLAS thread, 3 interleaved rounds,
-    medians). tests/test_augment.py checks that both give the same numbers to the last bit."""
+    medians; this machine's timings vary by 20%). tests/test_augment.py checks that both give
+    the same numbers to the last bit."""
     x_src, y_src = source_points(affine, weights, fields)  # (B, 784) each
     frames = framed(images)  # (B, 32, 32)
     np.clip(x_src, 1, SIZE - 2, out=x_src)  # outside the image: the frame's zeros
