@@ -726,7 +726,9 @@ def test_drawing_in_a_real_browser(browser, server):
     answer = browser.find_element(By.ID, "answer")
     assert answer.text == "?"
     # A "1": one vertical stroke down the middle, in small mouse moves (offsets from the centre)
-    stroke = ActionChains(browser).move_to_element_with_offset(canvas, 5, -95).click_and_hold()
+    # duration: milliseconds per pointer move (Selenium waits 250 by default)
+    stroke = ActionChains(browser, duration=10).move_to_element_with_offset(canvas, 5, -95)
+    stroke.click_and_hold()
     for _ in range(19):
         stroke.move_by_offset(-1, 10)
     stroke.release().perform()
@@ -756,7 +758,9 @@ def test_drawing_in_a_real_browser(browser, server):
 
     # A "7" drawn with a finger: a touch pointer, one stroke along the bar and down
     browser.find_element(By.ID, "clear").click()
-    finger = ActionBuilder(browser, mouse=PointerInput(interaction.POINTER_TOUCH, "finger"))
+    finger = ActionBuilder(
+        browser, mouse=PointerInput(interaction.POINTER_TOUCH, "finger"), duration=10
+    )
     finger.pointer_action.move_to(canvas, -70, -90).pointer_down()
     for step in range(1, 11):
         finger.pointer_action.move_to(canvas, -70 + 14 * step, -90)

@@ -228,7 +228,8 @@ def test_a_letter_drawn_in_a_real_browser_reads_not_a_digit(browser, model):
             ((0, -90), (4, 9), 20),
             ((-45, 20), (9, 0), 10),
         ]:
-            stroke = ActionChains(browser).move_to_element_with_offset(canvas, *start)
+            # duration: milliseconds per pointer move (Selenium waits 250 by default)
+            stroke = ActionChains(browser, duration=10).move_to_element_with_offset(canvas, *start)
             stroke.click_and_hold()
             for _ in range(steps):
                 stroke.move_by_offset(*step)
