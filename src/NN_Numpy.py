@@ -157,7 +157,7 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
 
 # name -> (forward, backward). The output layer has no activation of its own ("identity"): its
 # outputs are the logits z, whose softmax is fused into the loss (softmax_cross_entropy), and
-# it receives dL/dz = (probs - onehot) / B straight from the loss.
+# it receives dL/dz = (probs - targets) / B straight from the loss.
 ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "relu": (relu, relu_backward),
     "identity": (identity, identity_backward),
@@ -518,7 +518,9 @@ def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=pr
             stats = {"epoch": epoch, "loss": train_loss, "learning_rate": learning_rate}
             line = f"Epoch {epoch}/{config.epochs}, Loss: {train_loss:.4f}"
             if X_val is not None:
-                stats["val_loss"], stats["val_accuracy"] = network.evaluate(X_val, y_val)
+                val_loss, val_accuracy = network.evaluate(X_val, y_val)
+                stats["val_loss"] = val_loss
+                stats["val_accuracy"] = val_accuracy
                 line += f", Val Loss: {stats['val_loss']:.4f}"
                 line += f", Val Accuracy: {100 * stats['val_accuracy']:.2f}%"
             stats["seconds"] = time.perf_counter() - start

@@ -169,6 +169,18 @@ def open_browser(url: str) -> None:
         webbrowser.open(url)
 
 
+def bound(make, host: str, port: int):
+    """(server, its URL) from make(), which binds host:port; an InputError in one line if the
+    port is taken or cannot be used. The drawing page's and the training page's."""
+    try:
+        server = make()
+    except OSError as error:  # e.g. the port is taken
+        raise InputError(
+            f"cannot serve on {host}:{port}: {error.strerror}; try another --port"
+        ) from None
+    return server, f"http://{host}:{server.server_address[1]}/"
+
+
 def serve(
     network: nn.NeuralNetwork,
     threshold: float,
@@ -178,14 +190,8 @@ def serve(
 ) -> int:
     """Serve until Ctrl-C; the first line printed is the page's URL. Returns exit status 0;
     an InputError if the port is taken or cannot be used."""
-    try:
-        httpd = make_server(network, threshold, host, port)
-    except OSError as error:  # e.g. the port is taken
-        raise InputError(
-            f"cannot serve on {host}:{port}: {error.strerror}; try another --port"
-        ) from None
+    httpd, url = bound(lambda: make_server(network, threshold, host, port), host, port)
     with httpd:
-        url = f"http://{host}:{httpd.server_address[1]}/"
         print(url, flush=True)
         print("Draw a digit there; Ctrl-C stops the server.", flush=True)
         if browser:

@@ -554,14 +554,9 @@ def watch_training(config: nn.TrainConfig, args: argparse.Namespace, argv: list[
     """Serve the page from a thread, train in this one (Ctrl-C stops as in NN_Numpy: exit 130,
     nothing half-written), then keep the page up until Ctrl-C."""
     watch = TrainingWatch(config)
-    try:
-        server = WatchServer(("127.0.0.1", args.port), watch)
-    except OSError as error:  # e.g. the port is taken
-        raise file_io.InputError(
-            f"cannot serve on 127.0.0.1:{args.port}: {error.strerror}; try another --port"
-        ) from None
+    host = "127.0.0.1"
+    server, url = draw_server.bound(lambda: WatchServer((host, args.port), watch), host, args.port)
     with server:
-        url = f"http://127.0.0.1:{server.server_address[1]}/"
         print(url, flush=True)
         print("Watch the training there; Ctrl-C stops it.", flush=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
