@@ -31,9 +31,9 @@ from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-import augment  # noqa: E402
-import file_io
 import NN_Numpy as nn  # noqa: E402
+from files import kaggle_csv
+from learning import augment  # noqa: E402
 
 SIZES = (784, 128, 64, 10)
 NO_AUGMENTATION = dict(shift=0, affine=0.0, elastic=0.0)
@@ -195,7 +195,7 @@ def torch_augmented_epoch(X, y, config, threads, repeats):
         import torch.nn.functional as F
     except ImportError:
         return None
-    import augment
+    from learning import augment
 
     model = torch_model(torch, threads)
     optimizer = torch.optim.SGD(
@@ -279,7 +279,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    source = file_io.find_data_file("train")
+    source = kaggle_csv.find_data_file("train")
     # First, while this process is small: a child's peak RSS includes what it shared with us.
     if args.skip_full_run:
         print(f"peak memory (RSS) of a default training run (2 epochs): {default_run(2)[1]:.0f} MB")
@@ -292,7 +292,7 @@ def main() -> None:
     config = nn.TrainConfig()
     print(f"NN_Numpy default training: {asdict(config)}")
     start = time.perf_counter()
-    pixels, labels = file_io.read_digits_csv(source)
+    pixels, labels = kaggle_csv.read_digits_csv(source)
     print(f"data loading: parsing and checking {source.name}: {time.perf_counter() - start:.2f} s")
 
     X, y = nn.normalize(pixels[:33600]), labels[:33600]

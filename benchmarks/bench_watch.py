@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 import NN_Numpy as nn
-import watch_training as wt
+from pages import watch_training as wt
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 WAYS = ["plain", "page closed", "page open"]

@@ -7,7 +7,7 @@ Every image is written as a PNG and read back through `photos.preprocess_image`,
 exactly as `python src/use_network.py predict` and the drawing page read theirs. Kinds:
 - letters A-Z and a-z typed in four STIX and Computer Modern fonts that matplotlib ships, dark
   on light, at random sizes and places (not DejaVu: training draws its non-digits from those,
-  src/negatives.py);
+  src/learning/negatives.py);
 - scribbles: 2-5 random pen strokes;
 - shapes: circles, squares, triangles, crosses and stars, outlined with a pen.
 Before, the network answered every image with a digit (its top probability is all there is);
@@ -29,10 +29,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-import digit_model
-import file_io
 import NN_Numpy as nn
-import photos
+from files import paths
+from using import digit_model, photos
 
 FONTS = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf"
 FONT_FILES = ["STIXGeneral.ttf", "cmr10.ttf", "cmss10.ttf", "cmtt10.ttf"]
@@ -80,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", type=Path, default=file_io.MODEL_PATH)
+    parser.add_argument("--model", type=Path, default=paths.MODEL_PATH)
     args = parser.parse_args()
     network = digit_model.load_model(args.model)
     threshold = digit_model.threshold_of(network)
@@ -98,7 +97,7 @@ def main() -> None:
         ],
     }
     print(
-        f"model {file_io.display_path(args.model)}, not-sure threshold {threshold:.4f}, "
+        f"model {paths.display_path(args.model)}, not-sure threshold {threshold:.4f}, "
         f"not a digit below {not_a_digit:.4f}"
     )
     print(

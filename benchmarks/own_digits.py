@@ -26,9 +26,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-import file_io
 import NN_Numpy as nn
-import photos
+from files import paths
+from using import photos
 
 FONTS = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf"
 
@@ -111,7 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", type=Path, default=file_io.MODEL_PATH)
+    parser.add_argument("--model", type=Path, default=paths.MODEL_PATH)
     parser.add_argument("--per-kind", type=int, default=200, help="MNIST digits per page kind")
     args = parser.parse_args()
     network = nn.NeuralNetwork.load(args.model)
@@ -120,7 +120,7 @@ def main() -> None:
     val_pixels = np.round(data["X_val"] * 255).astype(np.uint8)
     val_labels = data["y_val"]
     accuracy = 100 * network.accuracy(data["X_val"], val_labels)
-    shown = file_io.display_path(args.model)
+    shown = paths.display_path(args.model)
     print(f"model {shown}: {accuracy:.2f}% on the validation rows as they are")
 
     results = []

@@ -8,10 +8,10 @@ Three measurements, every image read through `photos.preprocess_image`, as predi
 1. The handwriting development set ../shared/data/handwriting_dev (200 photos of digits by
    other writers; see its README): the share of best guesses right, and the share answered
    with a digit (neither "not sure" nor "not a digit"), per source.
-2. Things that are not digits, none of them in training (src/negatives.py draws DejaVu letters
-   and random scribbles, blobs and hatching): letters A-Z, a-z typed in the STIX and Computer
-   Modern fonts; filled silhouettes (animals, a house, a tree, a car...) and pen doodles (star,
-   heart, smiley, spiral, arrow, cloud, moon, flower...) from hand-written outlines. Each is
+2. Things that are not digits, none of them in training (src/learning/negatives.py draws DejaVu
+   letters and random scribbles, blobs and hatching): letters A-Z, a-z typed in the STIX and
+   Computer Modern fonts; filled silhouettes (animals, a house, a tree, a car...) and pen doodles
+   (star, heart, smiley, spiral, arrow, cloud, moon, flower...) from hand-written outlines. Each is
    rendered like a photo: uneven lit paper, sensor noise, camera blur, some JPEG, some light
    ink on dark, at 45-80% of the height and off-centre. The share answered with a digit.
 3. The validation digits of the model's own split: accuracy, answered share and its precision.
@@ -32,10 +32,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-import digit_model
-import file_io
 import NN_Numpy as nn
-import photos
+from files import paths, run_record
+from using import digit_model, photos
 
 # ../shared/data/handwriting_dev beside the main checkout, or beside a worktree's folder
 DEV_SETS = [ROOT.parent / "shared" / "data" / "handwriting_dev"]
@@ -401,7 +400,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", type=Path, nargs="+", default=[file_io.MODEL_PATH])
+    parser.add_argument("--model", type=Path, nargs="+", default=[paths.MODEL_PATH])
     parser.add_argument("--dev-set", type=Path, default=next(filter(Path.exists, DEV_SETS), None))
     parser.add_argument("--tta", action="store_true", help="as predict --tta: 5 views averaged")
     args = parser.parse_args()
@@ -410,12 +409,12 @@ def main() -> None:
     table = []
     for network in networks:  # each on the validation rows of its own split (seed)
         config = nn.TrainConfig(
-            seed=file_io.optional(network.record, "settings.seed", 0),
-            val_fraction=file_io.optional(network.record, "settings.val_fraction", 0.2),
+            seed=run_record.optional(network.record, "settings.seed", 0),
+            val_fraction=run_record.optional(network.record, "settings.val_fraction", 0.2),
         )
         split = nn.load_split(None, config)
         table.append(measure(network, dev, others, (split["X_val"], split["y_val"]), args.tta))
-    print("| measure | " + " | ".join(file_io.display_path(p) for p in args.model) + " |")
+    print("| measure | " + " | ".join(paths.display_path(p) for p in args.model) + " |")
     print("| --- |" + " --- |" * len(networks))
     for key in table[0]:
         print(f"| {key} | " + " | ".join(t[key] for t in table) + " |")

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-import digit_model
 import NN_Numpy as nn
+from using import digit_model
 
 
 def main() -> None:

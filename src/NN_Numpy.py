@@ -7,12 +7,14 @@ Read it top to bottom; every name is defined before it is used:
 1. the data (normalised, split), 2. activations and loss, 3. FCLayer, 4. NeuralNetwork,
 5. the optimizers and the learning-rate schedule, 6. the training loop, 7. evaluation,
 8. plots, 9. main.
-Beside it: augment.py distorts the training images; negatives.py draws images that are not
-digits, which the network learns to be unsure of (issue #20); file_io.py reads and writes
-files with the care a hostile file needs, and holds a run's plumbing (paths, command line, run
-record): a call `file_io.something` is plumbing you may skip. use_network.py does things with
-a trained network (your own photos, a Kaggle submission, reports, a drawing page, gradient
-checks).
+Beside it, in learning/: augment.py distorts the training images; negatives.py draws images
+that are not digits, which the network learns to be unsure of (issue #20); run_checks.py,
+command_line.py and plots.py check a run's settings, read its command line and draw its
+figures. In files/: the files a run reads and writes, with the care a hostile file needs (the
+data, model files, the run record). A call into learning/'s helpers other than augment and
+negatives, or into files/ (`model_file.write_model`), is plumbing you may skip.
+use_network.py does things with a trained network (your own photos, a Kaggle submission,
+reports, a drawing page, gradient checks).
 Shapes: B = batch size, N = number of images, 784 = 28 * 28 pixels, 10 digits.
 Importing runs nothing.
 """
@@ -27,12 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-import augment
-import file_io
-import negatives
-from file_io import DIGIT_NAMES, N_CLASSES, N_PIXELS, InputError
+from files import class_names, model_file, outputs, paths, run_record, training_data
+from files.class_names import DIGIT_NAMES
+from files.errors import InputError
+from files.kaggle_csv import N_CLASSES, N_PIXELS
+from learning import augment, command_line, negatives, plots, run_checks
 
-# N_PIXELS = 28 * 28 inputs, N_CLASSES = 10 outputs, DIGIT_NAMES "0"-"9": file_io's, which
+# N_PIXELS = 28 * 28 inputs, N_CLASSES = 10 outputs, DIGIT_NAMES "0"-"9": from files/, which
 # reads the data. scikit-learn (splitting) and matplotlib (plots) are imported inside the
 # functions that use them: they take seconds to import, which --help should not.
 
@@ -40,7 +43,7 @@ DTYPE = np.float32  # single precision: twice the matrix-multiply speed of float
 
 
 # --- 1. The data: labelled images, normalised, split --------------------------------------------
-# file_io.read_labelled reads Kaggle's Digit Recognizer train.csv (label,pixel0,...,pixel783;
+# training_data.read_labelled reads Kaggle's Digit Recognizer train.csv (label,pixel0,...,pixel783;
 # pixelK is row K // 28, column K % 28 of the 28 x 28 image), or MNIST's own IDX files, and
 # checks every value: pixels (N, 784) uint8 0-255, and labels (N,) 0-9.
 
@@ -52,11 +55,11 @@ def normalize(pixels: np.ndarray) -> np.ndarray:
 
 def load_split(data_dir: Path | None, config) -> dict:
     """The labelled rows, normalised and split as the run's settings say (config.limit,
-    val_fraction, train_on_all, seed): file_io.read_labelled's dict ("source", "path",
+    val_fraction, train_on_all, seed): training_data.read_labelled's dict ("source", "path",
     "sha256", "rows", "shown", "classes", ...) with "X_train", "y_train", "X_val", "y_val"."""
     from sklearn.model_selection import train_test_split
 
-    data, pixels, labels = file_io.read_labelled(data_dir, config.limit, normalize)
+    data, pixels, labels = training_data.read_labelled(data_dir, config.limit, normalize)
     if config.train_on_all:
         return data | {
             "X_train": normalize(pixels),
@@ -123,7 +126,7 @@ def one_hot(labels: np.ndarray, n_classes: int = N_CLASSES, dtype=DTYPE) -> np.n
     return targets
 
 
-NOT_A_DIGIT = -1  # the label of a made-up image that is not a digit (src/negatives.py)
+NOT_A_DIGIT = -1  # the label of a made-up image that is not a digit (src/learning/negatives.py)
 
 
 def target_distributions(labels: np.ndarray, n_classes: int, dtype=DTYPE) -> np.ndarray:
@@ -223,7 +226,7 @@ class NeuralNetwork:
 
     def __init__(self, layer_sizes=(N_PIXELS, 128, 64, N_CLASSES), seed=0, dtype=DTYPE) -> None:
         layer_sizes = [int(n) for n in layer_sizes]
-        problem = file_io.layer_sizes_problem(layer_sizes, MAX_PARAMETERS)
+        problem = model_file.layer_sizes_problem(layer_sizes, MAX_PARAMETERS)
         if problem:  # fewer than two sizes, one below 1, or too many parameters
             raise InputError(problem)
         pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))  # (n_in, n_out) of each layer
@@ -265,8 +268,8 @@ class NeuralNetwork:
 
     def check_input(self, X, y=None):
         """X as (N, 784) finite numbers in the network's dtype; y, if given, as N labels 0-9:
-        X, or (X, y). Anything else is an InputError (the checks: file_io.check_arrays)."""
-        return file_io.check_arrays(X, y, self.layer_sizes, self.dtype)
+        X, or (X, y). Anything else is an InputError (the checks: run_checks.check_arrays)."""
+        return run_checks.check_arrays(X, y, self.layer_sizes, self.dtype)
 
     def predict_logits(self, X, chunk_size=4096) -> np.ndarray:
         """(N, 784) pixels in [0, 1] -> (N, 10) logits, in chunks: bounded memory for any N."""
@@ -299,13 +302,13 @@ class NeuralNetwork:
 
     def save(self, path: str | Path) -> None:
         layers = [(layer.weights, layer.bias) for layer in self.layers]
-        file_io.write_model(path, self.layer_sizes, layers, self.record)
+        model_file.write_model(path, self.layer_sizes, layers, self.record)
 
     @classmethod
     def load(cls, path: str | Path, dtype=DTYPE) -> NeuralNetwork:
-        """Read a model written by save(). file_io.read_model checks every array before it is
+        """Read a model written by save(). model_file.read_model checks every array before it is
         trusted (sizes, shapes, finite values) and never unpickles: read it there."""
-        sizes, arrays, record = file_io.read_model(path, dtype, MAX_PARAMETERS)
+        sizes, arrays, record = model_file.read_model(path, dtype, MAX_PARAMETERS)
         network = cls(sizes, dtype=dtype)
         for layer, (weights, bias) in zip(network.layers, arrays):
             layer.weights = weights
@@ -429,7 +432,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.hidden = tuple(self.hidden)
-        file_io.check_settings(self)  # each in its range, or a ValueError naming the option
+        run_checks.check_settings(self)  # each in its range, or a ValueError naming the option
 
 
 class TrainingDiverged(RuntimeError):
@@ -506,7 +509,7 @@ def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=pr
                     logits = network.forward(x)  # 2. forward: (B, 784) -> (B, 10), then the loss
                     loss, grad_logits = softmax_cross_entropy(logits, labels)
                     if not np.isfinite(loss):  # NaN would spread to every weight: stop now
-                        why = file_io.divergence_message(loss, epoch, batch, config)
+                        why = run_checks.divergence_message(loss, epoch, batch, config)
                         raise TrainingDiverged(why)
                     # 3. backward: dL/dparameter for every layer, by the chain rule
                     network.backward(grad_logits)
@@ -574,7 +577,7 @@ def plot_predictions(images, labels, predicted, path: Path, what="validation", n
     captions = [names[p] + t for p, t in zip(predicted, true)]
     colors = ["red" if w else "black" for w in wrong]
     title = f"Predictions on {what} images ({int(wrong.sum())} of {n} wrong, in red)"
-    return file_io.plot_digit_grid(images[:n], captions, colors, title, path)
+    return plots.plot_digit_grid(images[:n], captions, colors, title, path)
 
 
 def plot_training_curves(history: list[dict], path: Path):
@@ -592,7 +595,7 @@ def plot_training_curves(history: list[dict], path: Path):
     ax_acc.set(title="Validation accuracy", xlabel="epoch", ylabel="accuracy (%)")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
-    file_io.save_figure(fig, path)
+    outputs.save_figure(fig, path)
     return fig
 
 
@@ -603,7 +606,7 @@ def run_training(config: TrainConfig, args, argv: list[str], hook=None) -> int:
     """Load and split the data, train, evaluate, save the model with its record, plot.
     hook: a TrainingHook for train(); if it stops training early, the model is still saved,
     and its record says so."""
-    figures = file_io.check_run_outputs(args)  # before any work: no output overwrites an input
+    figures = command_line.check_run_outputs(args)  # before any work: no output overwrites an input
     data = load_split(args.data_dir, config)
     X_train = data["X_train"]
     y_train = data["y_train"]
@@ -612,7 +615,7 @@ def run_training(config: TrainConfig, args, argv: list[str], hook=None) -> int:
     print(f"Data: {data['shown']}")
     names = data["classes"]
     if args.classes:  # --classes digits | fashion | a file of 10 names
-        names = file_io.class_names(args.classes)
+        names = class_names.class_names(args.classes)
     print("Classes: " + ", ".join(names))
     if X_val is None:
         print(f"Training on all {len(y_train):,} rows (--train-on-all: no validation split)")
@@ -623,7 +626,7 @@ def run_training(config: TrainConfig, args, argv: list[str], hook=None) -> int:
     n_parameters = sum(p.size for p in network.parameters())
     print(f"Network: {'-'.join(map(str, sizes))}, {n_parameters:,} parameters")
     print("Training: " + ", ".join(f"{k}={v}" for k, v in asdict(config).items()))
-    versions = file_io.package_versions()  # now, not after training: nothing may cost the model
+    versions = run_record.package_versions()  # now, not after training: nothing may cost the model
     start = time.perf_counter()
     try:
         history = train(network, X_train, y_train, X_val, y_val, config, hook=hook)
@@ -666,26 +669,26 @@ def run_training(config: TrainConfig, args, argv: list[str], hook=None) -> int:
         n_test = len(data["y_test"])
         print(f"Test Accuracy: {100 * test_accuracy:.2f}% ({n_test:,} labelled test rows)")
 
-    network.record = file_io.run_record(
+    network.record = run_record.run_record(
         argv, asdict(config), data, names, versions=versions, history=history, metrics=metrics
     )
     if hook is not None:
         network.record |= hook.record()
     network.save(args.model)
-    print(f"Model and run record saved to {file_io.display_path(args.model)}")
+    print(f"Model and run record saved to {paths.display_path(args.model)}")
     if not args.no_plots:
         predicted = network.predict(X_eval[:32])  # (32, 784) -> (32,)
         plot_predictions(X_eval, y_eval, predicted, figures["predictions"], eval_set, names)
         if history:
             plot_training_curves(history, figures["training_curves"])
         more = "more: python src/use_network.py report"
-        print(f"Figures saved to {file_io.display_path(args.figures_dir)}/ ({more})")
-        file_io.show_figures_if_possible()
+        print(f"Figures saved to {paths.display_path(args.figures_dir)}/ ({more})")
+        plots.show_figures_if_possible()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = file_io.build_parser(fields(TrainConfig))
+    parser = command_line.build_parser(fields(TrainConfig))
     if argv is None:
         argv = sys.argv[1:]
     argv = list(argv)
@@ -695,7 +698,7 @@ def main(argv: list[str] | None = None) -> int:
         config = TrainConfig(**settings)
     except ValueError as error:
         parser.error(str(error))  # exits with status 2, after the usage line
-    return file_io.report_errors(lambda: run_training(config, args, argv))
+    return command_line.report_errors(lambda: run_training(config, args, argv))
 
 
 if __name__ == "__main__":

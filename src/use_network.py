@@ -22,15 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-import draw_server
-import figures
-import file_io
-import math_checks
 import NN_Numpy as nn
-import photos
-import submission
-import watch_training
-from digit_model import load_digit_model, load_model, threshold_of
+from files import paths
+from learning import command_line
+from pages import draw_server, watch_training
+from using import figures, math_checks, photos, submission
+from using.digit_model import load_digit_model, load_model, threshold_of
 
 
 def predict_command(args: argparse.Namespace) -> int:
@@ -84,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", title="commands", required=True)
 
-    def command(name: str, help: str, description: str, model=file_io.MODEL_PATH):
+    def command(name: str, help: str, description: str, model=paths.MODEL_PATH):
         sub = commands.add_parser(
             name, formatter_class=formatter, help=help, description=description
         )
@@ -146,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Print the run record saved in the model and draw every figure on its validation split.",
     )
     report.add_argument(
-        "--figures-dir", type=Path, default=file_io.FIGURES_DIR, help="figures folder"
+        "--figures-dir", type=Path, default=paths.FIGURES_DIR, help="figures folder"
     )
     gradcheck = command(
         "gradcheck",
@@ -211,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if problem := option_problem(args):
         parser.error(problem)  # exits with status 2, after the usage line
-    return file_io.report_errors(lambda: COMMANDS[args.command](args))
+    return command_line.report_errors(lambda: COMMANDS[args.command](args))
 
 
 if __name__ == "__main__":

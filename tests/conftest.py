@@ -6,14 +6,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-import file_io
 import NN_Numpy as nn  # noqa: E402
+from files import kaggle_csv, paths
 
 
 @pytest.fixture(scope="session")
 def mnist():
     """The bundled real MNIST training rows: pixels (42000, 784) uint8, labels (42000,)."""
-    return file_io.read_digits_csv(file_io.BUNDLED_DATA_DIR / "train.csv.gz")
+    return kaggle_csv.read_digits_csv(paths.BUNDLED_DATA_DIR / "train.csv.gz")
 
 
 @pytest.fixture(scope="session")

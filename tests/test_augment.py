@@ -1,12 +1,13 @@
-"""The augmentation (src/augment.py): affine and elastic warps, bilinear sampling, prefetching."""
+"""The augmentation (src/learning/augment.py): affine and elastic warps, bilinear sampling,
+prefetching."""
 
 import threading
 
 import numpy as np
 import pytest
 
-import augment
 import NN_Numpy as nn
+from learning import augment
 
 IDENTITY = [1, 0, 15.5, 0, 1, 15.5]  # x_src = x + 15.5, y_src = y + 15.5: the framed image's centre
 NONE = dict(shift=0, affine=0.0, elastic=0.0)
@@ -191,7 +192,7 @@ def test_bad_strengths_are_refused():
 
 
 def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
-    import digit_model
+    from using import digit_model
 
     class Recorder:  # a network that remembers what it was shown
         dtype, seen = np.float32, []

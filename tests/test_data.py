@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from conftest import write_csv
 
-import file_io
 import NN_Numpy as nn
+from files import kaggle_csv, paths
 
-TRAIN_HEADER = ["label"] + file_io.PIXEL_COLUMNS
-TEST_HEADER = file_io.PIXEL_COLUMNS
+TRAIN_HEADER = ["label"] + kaggle_csv.PIXEL_COLUMNS
+TEST_HEADER = kaggle_csv.PIXEL_COLUMNS
 
 
 MISSING = "missing value (an empty field, or a row with too few fields)"
@@ -31,22 +31,24 @@ def test_bundled_training_file_is_real_mnist(mnist):
 
 
 def test_bundled_test_file_parses_without_labels():
-    pixels, labels = file_io.read_digits_csv(
-        file_io.BUNDLED_DATA_DIR / "test.csv.gz", labelled=False
+    pixels, labels = kaggle_csv.read_digits_csv(
+        paths.BUNDLED_DATA_DIR / "test.csv.gz", labelled=False
     )
     assert pixels.shape == (28000, 784) and labels is None
 
 
 def test_small_valid_file_round_trips(tmp_path):
     rows = [train_row(label=d, pixel=d * 20) for d in range(10)]
-    pixels, labels = file_io.read_digits_csv(write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows))
+    pixels, labels = kaggle_csv.read_digits_csv(
+        write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows)
+    )
     assert labels.tolist() == list(range(10))
     assert pixels[:, 0].tolist() == [d * 20 for d in range(10)]
 
 
 def error_for(path, labelled=True):
     with pytest.raises(nn.InputError) as info:
-        file_io.read_digits_csv(path, labelled)
+        kaggle_csv.read_digits_csv(path, labelled)
     return str(info.value)
 
 
@@ -132,21 +134,21 @@ def test_corrupt_gzip(tmp_path):
 
 def test_missing_data_file_says_where_to_put_it(tmp_path):
     with pytest.raises(nn.InputError) as info:
-        file_io.find_data_file("train", tmp_path)
+        kaggle_csv.find_data_file("train", tmp_path)
     assert str(info.value) == (
         f"no train data found (looked for {tmp_path}/train.csv[.gz]); put Kaggle's train.csv in "
-        f"{file_io.KAGGLE_DATA_DIR} or pass --data-dir with the folder that holds it"
+        f"{paths.KAGGLE_DATA_DIR} or pass --data-dir with the folder that holds it"
     )
 
 
 def test_kaggle_file_in_data_raw_is_preferred_to_the_bundled_copy(tmp_path, monkeypatch):
-    monkeypatch.setattr(file_io, "KAGGLE_DATA_DIR", tmp_path)
-    assert file_io.find_data_file("train") == file_io.BUNDLED_DATA_DIR / "train.csv.gz"
+    monkeypatch.setattr(kaggle_csv, "KAGGLE_DATA_DIR", tmp_path)
+    assert kaggle_csv.find_data_file("train") == paths.BUNDLED_DATA_DIR / "train.csv.gz"
     (tmp_path / "train.csv.gz").write_bytes(b"")
-    assert file_io.find_data_file("train") == tmp_path / "train.csv.gz"
+    assert kaggle_csv.find_data_file("train") == tmp_path / "train.csv.gz"
     (tmp_path / "train.csv").write_bytes(b"")
     assert (
-        file_io.find_data_file("train") == tmp_path / "train.csv"
+        kaggle_csv.find_data_file("train") == tmp_path / "train.csv"
     )  # plain CSV first, as Kaggle ships it
 
 
@@ -166,7 +168,7 @@ def test_spreadsheet_quirks(tmp_path):
         b"\xef\xbb\xbf"
         + (",".join(TRAIN_HEADER) + "\n" + ",".join(map(str, train_row(label=7))) + "\n").encode()
     )
-    assert file_io.read_digits_csv(path)[1].tolist() == [7]
+    assert kaggle_csv.read_digits_csv(path)[1].tolist() == [7]
     # semicolons, as spreadsheets in many locales write
     path = tmp_path / "semicolons.csv"
     path.write_text(";".join(TRAIN_HEADER) + "\n" + ";".join(map(str, train_row())) + "\n")
@@ -200,7 +202,7 @@ def test_a_pandas_warning_about_pandas_does_not_make_a_valid_file_bad(tmp_path, 
 
     monkeypatch.setattr(pd, "read_csv", read_csv_with_a_future_warning)
     with pytest.warns(FutureWarning):
-        pixels, labels = file_io.read_digits_csv(path)
+        pixels, labels = kaggle_csv.read_digits_csv(path)
     assert labels.tolist() == [0, 1, 2] and pixels[2].tolist() == [2] * 784
 
 

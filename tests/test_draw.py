@@ -1,4 +1,4 @@
-"""The draw-a-digit page and its HTTP API (use_network.py draw, src/draw/)."""
+"""The draw-a-digit page and its HTTP API (use_network.py draw, src/pages/draw/)."""
 
 import http.client
 import io
@@ -21,12 +21,10 @@ import pytest
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
-import digit_model
-import draw_server
-import math_checks
 import NN_Numpy as nn
-import photos
 import use_network as un
+from pages import draw_server
+from using import digit_model, math_checks, photos
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 1.0  # the test server's socket timeout, lowered from 10 s for the slow-client tests
@@ -293,9 +291,9 @@ def test_the_page_files(server, url, content_type, start):
 
 def test_the_page_loads_nothing_from_outside():
     for name in ["index.html", "draw.js", "draw.css"]:
-        text = (ROOT / "src" / "draw" / name).read_text()
+        text = (ROOT / "src" / "pages" / "draw" / name).read_text()
         assert not re.search(r"https?://|//cdn|@import", text), name
-    html = (ROOT / "src" / "draw" / "index.html").read_text()
+    html = (ROOT / "src" / "pages" / "draw" / "index.html").read_text()
     for element_id in ["canvas", "clear", "answer", "bars", "seen", "heatmap", "hidden"]:
         assert f'id="{element_id}"' in html
 
@@ -352,7 +350,7 @@ def test_bad_content_lengths(server, trained, headers, status):
 @pytest.mark.parametrize(
     "path",
     [
-        "/../src/draw_server.py",
+        "/../draw_server.py",
         "/%2e%2e/README.md",
         "/..%2f..%2fetc%2fpasswd",
         "//etc/passwd",

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import file_io
 import NN_Numpy as nn
 import use_network as un
+from files import kaggle_csv, mnist_folders
 
 FASHION = "T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot"
 DIGITS = "0, 1, 2, 3, 4, 5, 6, 7, 8, 9"
@@ -43,7 +43,7 @@ def write_idx_pair(folder: Path, prefix: str, pixels, labels, gz=True) -> tuple[
 
 def write_fashion_csv(path: Path, pixels, labels) -> Path:
     """Kaggle's Fashion-MNIST layout: label,pixel1,...,pixel784, one image per line."""
-    header = ",".join(file_io.FASHION_COLUMNS)
+    header = ",".join(kaggle_csv.FASHION_COLUMNS)
     rows = np.column_stack([labels, pixels]).astype(np.int64)
     np.savetxt(path, rows, fmt="%d", delimiter=",", header=header, comments="")
     return path
@@ -83,7 +83,7 @@ def test_idx_rows_are_the_csv_rows_uint8_one_image_per_contiguous_row(tmp_path, 
     for gz in (True, False):
         folder = tmp_path / f"gz{gz}"
         write_idx_pair(folder, "train", pixels[:300], labels[:300], gz=gz)
-        data, got_pixels, got_labels = file_io.read_folder(folder)
+        data, got_pixels, got_labels = mnist_folders.read_folder(folder)
         np.testing.assert_array_equal(got_pixels, pixels[:300])
         np.testing.assert_array_equal(got_labels, labels[:300])
         assert got_pixels.dtype == np.uint8 and got_pixels.flags.c_contiguous
@@ -143,7 +143,7 @@ def test_training_from_fashion_mnist_csvs_reports_their_labelled_test_file(tmp_p
     )
     assert out[1] == f"Classes: {FASHION}"
     assert any(re.fullmatch(r"Test Accuracy: .*% \(200 labelled test rows\)", s) for s in out)
-    _, got_pixels, got_labels = file_io.read_folder(folder)
+    _, got_pixels, got_labels = mnist_folders.read_folder(folder)
     np.testing.assert_array_equal(got_pixels, pixels[:500])  # pixel1 is the top-left pixel
     assert got_pixels.flags.c_contiguous and got_labels.tolist() == labels[:500].tolist()
 
@@ -219,7 +219,7 @@ def test_bad_idx_images_are_refused(tmp_path, name, header, payload, message, gz
     images = write_idx(tmp_path / f"train-images-idx3-ubyte{ext}", header, payload)
     write_idx(tmp_path / f"train-labels-idx1-ubyte{ext}", [0x801, 3], bytes(3))
     with pytest.raises(nn.InputError) as info:
-        file_io.read_folder(tmp_path)
+        mnist_folders.read_folder(tmp_path)
     assert str(info.value) == f"{images}: {message}"
 
 
@@ -269,7 +269,7 @@ def test_a_header_claiming_2_to_the_31_images_allocates_nothing(tmp_path, gz):
     tracemalloc.start()
     try:
         with pytest.raises(nn.InputError) as info:
-            file_io.read_idx(path, "images")
+            mnist_folders.read_idx(path, "images")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -284,10 +284,10 @@ def test_a_header_claiming_2_to_the_31_images_allocates_nothing(tmp_path, gz):
 def test_more_images_than_the_cap_are_refused(tmp_path, monkeypatch, gz):
     # a file that really holds more images than the cap (as a "zip bomb" would): a plain one
     # is refused from its size, a gzip stream once cap + 1 bytes are read, whatever follows
-    monkeypatch.setattr(file_io, "MAX_ROWS", 10)
+    monkeypatch.setattr(mnist_folders, "MAX_ROWS", 10)
     path = write_idx(tmp_path / f"x-idx3-ubyte{'.gz' * gz}", [0x803, 11, 28, 28], bytes(11 * 784))
     with pytest.raises(nn.InputError) as info:
-        file_io.read_idx(path, "images")
+        mnist_folders.read_idx(path, "images")
     assert str(info.value) == f"{path}: its header says 11 images, more than 10"
 
 
@@ -295,7 +295,7 @@ def test_fashion_header_in_a_digit_csv_says_what_it_is(tmp_path, mnist):
     pixels, labels = mnist
     path = write_fashion_csv(tmp_path / "train.csv", pixels[:3], labels[:3])
     with pytest.raises(nn.InputError) as info:
-        file_io.read_digits_csv(path)
+        kaggle_csv.read_digits_csv(path)
     assert str(info.value) == (
         f"{path}, line 1: wrong header for a training file (label,pixel0,...): found 785 columns "
         "starting label,pixel1,pixel2,..., expected 785 (Fashion-MNIST's header: keep Kaggle's "
@@ -309,7 +309,7 @@ def test_bad_value_in_a_fashion_csv_names_line_and_column(tmp_path, mnist):
     rows[2, 9] = 300  # line 4 of the file, column pixel10
     path = write_fashion_csv(tmp_path / "fashion-mnist_train.csv", rows, labels[:4])
     with pytest.raises(nn.InputError) as info:
-        file_io.read_folder(tmp_path)
+        mnist_folders.read_folder(tmp_path)
     assert str(info.value) == (
         f"{path}, line 4, column 'pixel10': pixel value 300 is not an integer 0-255"
     )

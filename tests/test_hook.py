@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-import file_io
 import NN_Numpy as nn
+from learning import command_line
 
 # 1,000 rows: 10 batches an epoch (no made-up non-digits added to them: --negatives 0)
 CONFIG = nn.TrainConfig(epochs=3, batch_size=100, negatives=0.0, seed=0)
@@ -151,7 +151,7 @@ def test_a_run_stopped_early_still_saves_its_model_and_says_so(tmp_path, capsys)
 
     argv = ["--limit", "1000", "--epochs", "5", "--model", str(tmp_path / "m.npz")]
     argv += ["--figures-dir", str(tmp_path)]
-    args = file_io.build_parser(nn.fields(nn.TrainConfig)).parse_args(argv)
+    args = command_line.build_parser(nn.fields(nn.TrainConfig)).parse_args(argv)
     config = nn.TrainConfig(limit=1000, epochs=5)
     assert nn.run_training(config, args, argv, hook=StopAfterOneEpoch()) == 0
     record = nn.NeuralNetwork.load(tmp_path / "m.npz").record

@@ -17,14 +17,14 @@ import pytest
 from conftest import write_csv
 from PIL import Image
 
-import file_io
 import NN_Numpy as nn
-import photos
 import use_network as un
+from files import kaggle_csv, safe_reading
+from using import photos
 
 SRC = Path(nn.__file__).parent
 QUICK = ["--limit", "600", "--epochs", "1", "--no-plots"]
-TRAIN_HEADER = ["label"] + file_io.PIXEL_COLUMNS
+TRAIN_HEADER = ["label"] + kaggle_csv.PIXEL_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +252,7 @@ def bad_csv(path: Path, newline: str, blank: str = "", quoted: bool = False) -> 
 def test_csv_errors_name_the_files_own_line(tmp_path, newline, blank, quoted, line):
     path = bad_csv(tmp_path / "train.csv", newline, blank, quoted)
     with pytest.raises(nn.InputError) as info:
-        file_io.read_digits_csv(path)
+        kaggle_csv.read_digits_csv(path)
     if blank == " ":  # a line holding a space is a row with too few fields, not a blank line
         assert str(info.value).startswith(f"{path}, line 3, column 'pixel0': missing value")
     else:
@@ -304,14 +304,14 @@ def test_training_reads_the_file_itself_and_outputs_follow_the_umask(tmp_path):
     ]  # nothing cached beside it
     assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o600
     record = nn.NeuralNetwork.load(tmp_path / "m.npz").record
-    assert record["data"]["sha256"] == file_io.sha256(source)
+    assert record["data"]["sha256"] == safe_reading.sha256(source)
 
 
 # 7. Small inputs cannot amplify without bound --------------------------------------------
 
 
 def test_a_gzip_bomb_is_refused_after_a_bounded_read(tmp_path, monkeypatch):
-    monkeypatch.setattr(file_io, "MAX_CSV_BYTES", 2**20)  # 1 MiB, so that the test is quick
+    monkeypatch.setattr(safe_reading, "MAX_CSV_BYTES", 2**20)  # 1 MiB, so that the test is quick
     header = ",".join(TRAIN_HEADER).encode() + b"\n"
     bomb = tmp_path / "train.csv.gz"
     bomb.write_bytes(gzip.compress(header + (b"0," * 784 + b"0\n") * 5000))  # 7.9 MB of text
@@ -319,7 +319,7 @@ def test_a_gzip_bomb_is_refused_after_a_bounded_read(tmp_path, monkeypatch):
         nn.InputError,
         match=r"train.csv.gz: over 1 MB of text, more than a CSV of 28x28 images holds",
     ):
-        file_io.read_digits_csv(bomb)
+        kaggle_csv.read_digits_csv(bomb)
 
 
 def test_a_huge_sparse_file_is_refused_without_reading_it(tmp_path):
@@ -328,7 +328,7 @@ def test_a_huge_sparse_file_is_refused_without_reading_it(tmp_path):
         f.truncate(3 * 2**30)  # 3 GiB of NUL bytes, sparse: no disk used
     start = time.perf_counter()
     with pytest.raises(nn.InputError, match=r"train.csv: over 256 MB of text"):
-        file_io.read_digits_csv(huge)
+        kaggle_csv.read_digits_csv(huge)
     assert time.perf_counter() - start < 5
 
 
@@ -417,10 +417,10 @@ def test_a_corrupt_gzip_is_called_one_and_1e40_gives_no_raw_warning(tmp_path, ca
     )
     (tmp_path / "cut.csv.gz").write_bytes(data[: len(data) // 2])
     with pytest.raises(nn.InputError, match="cut.csv.gz is a damaged gzip file"):
-        file_io.read_digits_csv(tmp_path / "cut.csv.gz")
+        kaggle_csv.read_digits_csv(tmp_path / "cut.csv.gz")
     path = write_csv(tmp_path / "big.csv", TRAIN_HEADER, [[3] + [1e40] * 784])
     with pytest.raises(nn.InputError, match="pixel value 1e\\+40 is not an integer 0-255"):
-        file_io.read_digits_csv(path)
+        kaggle_csv.read_digits_csv(path)
     assert capsys.readouterr().err == ""
 
 

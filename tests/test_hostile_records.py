@@ -1,4 +1,4 @@
-"""Hostile inputs, round 2 (issue #21), the file_io side: run records, link loops, the names
+"""Hostile inputs, round 2 (issue #21), the files/ side: run records, link loops, the names
 file, class names, weights too large to use, sizes claimed by headers, CSV line numbers.
 
 One group of tests per numbered item of the issue; each failed on the code before it.
@@ -19,13 +19,13 @@ import numpy as np
 import pytest
 from conftest import write_csv
 
-import file_io
 import NN_Numpy as nn
 import use_network as un
+from files import class_names, kaggle_csv, mnist_folders, outputs, paths, run_record
 
 QUICK = ["--limit", "600", "--epochs", "2", "--no-plots"]
 RETRAIN = "retrain the model: python src/NN_Numpy.py"
-TRAIN_HEADER = ["label"] + file_io.PIXEL_COLUMNS
+TRAIN_HEADER = ["label"] + kaggle_csv.PIXEL_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +81,14 @@ def test_a_trained_models_record_passes_whole(model):
         "settings",
         "versions",
     ]
-    assert file_io.require(record, "settings.limit", "to split") == 600
-    assert file_io.require(record, "settings.hidden", "to split") == [32]
-    assert len(file_io.require(record, "history", "to plot")) == 2
+    assert run_record.require(record, "settings.limit", "to split") == 600
+    assert run_record.require(record, "settings.hidden", "to split") == [32]
+    assert len(run_record.require(record, "history", "to plot")) == 2
 
 
 def test_the_schema_knows_every_training_setting():
     names = [setting.name for setting in dataclasses.fields(nn.TrainConfig)]
-    assert list(file_io.SETTING_RULES) == names
+    assert list(run_record.SETTING_RULES) == names
 
 
 def drop(section, key):
@@ -181,10 +181,10 @@ def test_a_broken_record_part_is_refused_by_the_commands_that_need_it(
     record = nn.NeuralNetwork.load(path).record  # the weights still load
     message = f"{path} has {problem}; {RETRAIN}"
     with pytest.raises(nn.InputError) as info:
-        file_io.require(record, key, "to report")
+        run_record.require(record, key, "to report")
     assert str(info.value) == message
     with pytest.raises(nn.InputError) as info:
-        file_io.optional(record, key, 0.0)  # an unusable field is never replaced by a default
+        run_record.optional(record, key, 0.0)  # an unusable field is never replaced by a default
     assert str(info.value) == message
 
 
@@ -192,7 +192,7 @@ def test_a_missing_part_says_which_and_how_to_get_it_and_is_never_guessed(model,
     path = with_record(model, tmp_path / "m.npz", drop("settings", "limit"))
     record = nn.NeuralNetwork.load(path).record
     with pytest.raises(nn.InputError) as info:
-        file_io.require(record, "settings.limit", "to rebuild the validation split")
+        run_record.require(record, "settings.limit", "to rebuild the validation split")
     assert str(info.value) == (
         f"{path}'s run record has no settings.limit, needed to rebuild the validation split; "
         f"{RETRAIN}"
@@ -200,8 +200,8 @@ def test_a_missing_part_says_which_and_how_to_get_it_and_is_never_guessed(model,
     # a model saved before a field existed: commands that can do without it still work
     path = with_record(model, tmp_path / "old.npz", drop("metrics", "not_sure_threshold"))
     record = nn.NeuralNetwork.load(path).record
-    assert file_io.optional(record, "metrics.not_sure_threshold", 0.0) == 0.0
-    assert file_io.optional(record, "metrics.accuracy", 0.0) > 0.1
+    assert run_record.optional(record, "metrics.not_sure_threshold", 0.0) == 0.0
+    assert run_record.optional(record, "metrics.accuracy", 0.0) > 0.1
 
 
 def test_the_parts_that_are_fine_stay_usable_and_unknown_fields_travel(model, tmp_path):
@@ -211,7 +211,7 @@ def test_the_parts_that_are_fine_stay_usable_and_unknown_fields_travel(model, tm
         return record | {"note": "kept"}
 
     record = nn.NeuralNetwork.load(with_record(model, tmp_path / "m.npz", change)).record
-    assert file_io.optional(record, "metrics.not_sure_threshold", None) >= 0
+    assert run_record.optional(record, "metrics.not_sure_threshold", None) >= 0
     assert record["note"] == "kept" and record["settings"]["future_setting"] == 3
     assert "history" not in record and "entry 1: loss:" not in record.problems["history"]
     assert record.problems == {"history": 'entry 1: "NaN" is not a number'}
@@ -283,7 +283,7 @@ def test_an_output_in_a_link_loop_is_one_line_and_nothing_is_written(model, tmp_
     assert one_error_line(capsys) == f"error: {loop}"
     assert nn.main([*QUICK, "--model", str(out)]) == 1
     assert one_error_line(capsys) == f"error: {loop}"
-    with pytest.raises(nn.InputError, match="a symbolic link loop"), file_io.atomic_write(out) as f:
+    with pytest.raises(nn.InputError, match="a symbolic link loop"), outputs.atomic_write(out) as f:
         f.write(b"never")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["loop"]
 
@@ -291,7 +291,7 @@ def test_an_output_in_a_link_loop_is_one_line_and_nothing_is_written(model, tmp_
 def test_a_link_loop_beside_the_data_is_not_an_input(tmp_path, capsys):
     data = tmp_path / "data"
     data.mkdir()
-    (data / "train.csv.gz").symlink_to(file_io.BUNDLED_DATA_DIR / "train.csv.gz")
+    (data / "train.csv.gz").symlink_to(paths.BUNDLED_DATA_DIR / "train.csv.gz")
     (data / "notes.csv").symlink_to("notes.csv")  # read by no one
     argv = [*QUICK, "--data-dir", str(data), "--model", str(tmp_path / "m.npz")]
     assert nn.main(argv) == 0
@@ -305,7 +305,7 @@ def test_a_names_file_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path, wi
     os.mkfifo(tmp_path / "fifo")
     for path in (tmp_path / "fifo", Path("/dev/zero"), tmp_path):
         with pytest.raises(nn.InputError) as info:
-            file_io.class_names(str(path))
+            class_names.class_names(str(path))
         assert str(info.value) == (
             f"--classes {path}: not digits, fashion or a readable file of names (a folder, "
             "pipe or device, not a regular file)"
@@ -318,7 +318,7 @@ def test_a_large_names_file_is_refused_after_reading_4_kb(tmp_path):
         f.truncate(100 * 2**20)  # 100 MB, sparse
     tracemalloc.start()
     with pytest.raises(nn.InputError) as info:
-        file_io.class_names(str(big))
+        class_names.class_names(str(big))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert str(info.value) == (
@@ -464,7 +464,7 @@ def test_a_npy_header_claiming_more_than_its_member_holds_allocates_nothing(
 
 
 def test_idx_images_beyond_the_memory_there_is_are_refused_from_the_header(tmp_path, monkeypatch):
-    monkeypatch.setattr(file_io, "available_memory", lambda: 4 * 2**30)  # a 4 GiB machine
+    monkeypatch.setattr(mnist_folders, "available_memory", lambda: 4 * 2**30)  # a 4 GiB machine
     folder = tmp_path / "data"
     folder.mkdir()
     header = struct.pack(">4I", 0x803, 1_000_000, 28, 28)  # the documented maximum...
@@ -474,7 +474,7 @@ def test_idx_images_beyond_the_memory_there_is_are_refused_from_the_header(tmp_p
     )
     tracemalloc.start()
     with pytest.raises(nn.InputError) as info:
-        file_io.read_folder(folder)
+        mnist_folders.read_folder(folder)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert str(info.value) == (
@@ -486,7 +486,7 @@ def test_idx_images_beyond_the_memory_there_is_are_refused_from_the_header(tmp_p
 
 
 def test_available_memory_is_known_on_linux():
-    assert 0 < file_io.available_memory() < 2**50
+    assert 0 < mnist_folders.available_memory() < 2**50
 
 
 # 10. CSV line numbers count blank lines, in every path -----------------------------------
@@ -503,7 +503,7 @@ def test_an_extra_field_after_blank_lines_names_the_editors_line(tmp_path, newli
     path = tmp_path / "train.csv"
     path.write_bytes(newline.join(lines).encode() + newline.encode())
     with pytest.raises(nn.InputError) as info:
-        file_io.read_digits_csv(path)
+        kaggle_csv.read_digits_csv(path)
     problem = "expected 785 fields, found 786"
     if extra_on == 2:  # the first data row: pandas only warns, and says so in other words
         problem = "more fields than the header's columns"
@@ -515,5 +515,5 @@ def test_a_bad_value_after_blank_lines_names_the_editors_line(tmp_path):
     row = ",".join(["3"] + ["0"] * 784)
     path.write_text(path.read_text() + "\n\n" + row + "\n" + row[:-1] + "x\n")
     with pytest.raises(nn.InputError) as info:
-        file_io.read_digits_csv(path)
+        kaggle_csv.read_digits_csv(path)
     assert str(info.value) == f"{path}, line 6, column 'pixel783': 'x' is not a number"

@@ -1,16 +1,14 @@
 """The learning path: the notebook runs, and the tools that show the math tell the truth."""
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
-import pytest
 
-import math_checks
 import NN_Numpy as nn
 import use_network as un
+from using import math_checks
 
 ROOT = Path(nn.__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "notebooks"))
@@ -122,80 +120,3 @@ def test_code_quoted_in_the_math_note_is_the_code():
     assert quoted, "the note quotes no code any more: drop this test"
     for line in quoted:
         assert line in source, f"backprop.md quotes a line that is not in NN_Numpy.py: {line}"
-
-
-TUTORIAL = {"NN_Numpy", "augment", "file_io", "negatives"}  # what importing NN_Numpy loads
-REPORTS = {"figures", "robustness", "strokes", "digit_model", "math_checks"}  # and figures'
-COMPANION = {  # each module -> every project module importing it loads (itself included)
-    "file_io": {"file_io"},
-    "augment": {"augment"},
-    "negatives": {"negatives"},  # the non-digits NN_Numpy trains on (issue #20): imports nothing
-    "NN_Numpy": TUTORIAL,
-    "strokes": {"strokes"},
-    "robustness": {"robustness", "strokes", "negatives", "file_io"},  # the report's issue #20
-    "math_checks": {"math_checks"} | TUTORIAL,  # the notebook's: no server
-    "digit_model": {"digit_model"} | TUTORIAL,
-    "figures": REPORTS | TUTORIAL,
-    "photos": {"photos"} | REPORTS | TUTORIAL,
-    "submission": {"submission", "digit_model"} | TUTORIAL,
-    "page_server": {"page_server"},  # stdlib only: the live-training page's base too
-    "draw_server": {"draw_server", "page_server", "photos"} | REPORTS | TUTORIAL,
-    # the live-training page: draw_server's pad on page_server
-    "watch_training": {"watch_training", "draw_server", "page_server", "photos"}
-    | REPORTS
-    | TUTORIAL,
-}
-
-
-def test_every_module_of_src_is_in_the_import_table():
-    modules = {path.stem for path in (ROOT / "src").glob("*.py")}
-    assert modules == set(COMPANION) | {"use_network"}
-
-
-@pytest.mark.parametrize(
-    "module, expected",
-    [
-        *COMPANION.items(),
-        ("use_network", set(COMPANION) | {"use_network"}),
-    ],
-)
-def test_imports_run_one_way_and_load_each_module_once(module, expected):
-    # The tutorial imports only augment (the distortions), negatives (the non-digits it trains
-    # on, issue #20) and file_io (the careful file handling) next door; the companion modules
-    # import the tutorial and each other as the table says; nothing imports use_network, the
-    # command line.
-    code = (
-        f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r}); import {module}; "
-        f"print(sorted(name for name, m in sys.modules.items() "
-        f"if getattr(m, '__file__', None) and {str(ROOT / 'src')!r} in m.__file__))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == str(sorted(expected))
-
-
-def test_project_modules_are_imported_at_the_top():
-    # Imports inside functions are for slow third-party packages only (matplotlib, pandas,
-    # PIL, sklearn), so that a command pays for what it uses; our own modules load at the top.
-    # (NN_Numpy and file_io have their own owners; these are the companion's files.)
-    ours = set(COMPANION) | {"use_network"}
-    for path in sorted(
-        ROOT / "src" / f"{name}.py" for name in ours - {"NN_Numpy", "augment", "file_io"}
-    ):
-        for line in path.read_text().splitlines():
-            if line.startswith((" ", "\t")) and line.lstrip().startswith(("import ", "from ")):
-                module = line.split()[1].split(".")[0]
-                assert module not in ours, f"{path.name}: {line.strip()}"
-
-
-def test_running_the_companion_as_a_script_loads_no_module_twice(tmp_path):
-    # `python src/use_network.py` runs as __main__ and imports NN_Numpy by name: one copy each.
-    code = (
-        "import runpy, sys; sys.argv = ['use_network.py', '--help'];\n"
-        "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\nexcept SystemExit:\n    pass\n"
-        "files = [m.__file__ for m in list(sys.modules.values()) if getattr(m, '__file__', None)]\n"
-        "print(*(sum(f.endswith(n) for f in files) for n in ('NN_Numpy.py', 'use_network.py')))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT / "src"
-    )
-    assert out.stdout.split()[-2:] == ["1", "0"], out.stderr  # run_path's __main__ is no module

@@ -12,13 +12,12 @@ import pytest
 import test_draw
 from PIL import Image, ImageDraw, ImageFont
 
-import digit_model
-import draw_server
-import negatives
 import NN_Numpy as nn
-import robustness
 import use_network as un
-from strokes import vary_thickness
+from learning import negatives
+from pages import draw_server
+from using import digit_model, robustness
+from using.strokes import vary_thickness
 
 browser = test_draw.browser  # the fixture of tests/test_draw.py: a headless chromium
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-import page_server
+from pages import page_server
 
 
 class StateHandler(page_server.PageHandler):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import file_io
 import NN_Numpy as nn
+from learning import run_checks
 
 QUICK = nn.TrainConfig(
     epochs=5, batch_size=64, learning_rate=0.05, momentum=0.9, schedule="constant", seed=0
@@ -80,12 +80,12 @@ def test_divergence_stops_at_the_batch_it_happens_with_a_smaller_learning_rate(s
 
 def test_divergence_names_weight_decay_only_when_it_alone_is_unstable():
     config = nn.TrainConfig(learning_rate=0.1, momentum=0.9, weight_decay=100)  # 10 > 3.8
-    assert file_io.divergence_message(float("inf"), 2, 5, config) == (
+    assert run_checks.divergence_message(float("inf"), 2, 5, config) == (
         "the training loss became inf in epoch 2, batch 5; try a smaller weight decay "
         "(--weight-decay 10)"
     )
     config = nn.TrainConfig(learning_rate=0.1, momentum=0.9, weight_decay=30)  # 3 < 3.8
-    assert "try a smaller learning rate (--learning-rate 0.01)" in file_io.divergence_message(
+    assert "try a smaller learning rate (--learning-rate 0.01)" in run_checks.divergence_message(
         float("nan"), 1, 1, config
     )
 

@@ -11,11 +11,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-import file_io
 import NN_Numpy as nn
-import photos
-import submission
 import use_network as un
+from files import kaggle_csv, paths
+from using import photos, submission
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +70,8 @@ def test_submission_for_the_bundled_test_file(model_path, tmp_path, capsys):
     assert len(submission) == 28000
     assert submission["ImageId"].tolist() == list(range(1, 28001))
     assert submission["Label"].dtype.kind == "i" and submission["Label"].between(0, 9).all()
-    test_pixels, _ = file_io.read_digits_csv(
-        file_io.BUNDLED_DATA_DIR / "test.csv.gz", labelled=False
+    test_pixels, _ = kaggle_csv.read_digits_csv(
+        paths.BUNDLED_DATA_DIR / "test.csv.gz", labelled=False
     )
     expected = (
         nn.NeuralNetwork.load(model_path).predict_proba(nn.normalize(test_pixels)).argmax(axis=1)
@@ -90,7 +89,7 @@ def test_submission_refuses_a_training_file_as_test_file(model_path, tmp_path, c
                 "--model",
                 str(model_path),
                 "--test",
-                str(file_io.BUNDLED_DATA_DIR / "train.csv.gz"),
+                str(paths.BUNDLED_DATA_DIR / "train.csv.gz"),
                 "--out",
                 str(out),
             ]
@@ -329,7 +328,7 @@ def test_training_saves_its_run_record_inside_the_model_and_report_redraws_every
         "history",
         "metrics",
     }
-    with open(file_io.BUNDLED_DATA_DIR / "train.csv.gz", "rb") as f:
+    with open(paths.BUNDLED_DATA_DIR / "train.csv.gz", "rb") as f:
         assert record["data"]["sha256"] == hashlib.file_digest(f, "sha256").hexdigest()
     assert set(record["versions"]) == {
         "python",

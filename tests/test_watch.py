@@ -1,4 +1,4 @@
-"""The live training page (use_network.py watch, src/watch_training.py, src/watch/)."""
+"""The live training page (use_network.py watch, src/pages/watch_training.py, src/pages/watch/)."""
 
 import contextlib
 import json
@@ -17,9 +17,9 @@ import pytest
 from test_draw import browser, canvas_png, request  # noqa: F401 (browser: a fixture)
 from threadpoolctl import threadpool_limits
 
-import draw_server
 import NN_Numpy as nn
-import watch_training as wt
+from pages import draw_server
+from pages import watch_training as wt
 
 CONFIG = nn.TrainConfig(epochs=50, batch_size=100, schedule="constant", negatives=0.0, seed=0)
 

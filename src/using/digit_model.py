@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-import file_io
 import NN_Numpy as nn
-from file_io import InputError
+from files import run_record
+from files.errors import InputError
 
 
 def load_model(path: Path, dtype=nn.DTYPE) -> nn.NeuralNetwork:
@@ -30,7 +30,7 @@ def load_digit_model(path: Path, what: str, dtype=nn.DTYPE) -> nn.NeuralNetwork:
     trained on other classes (Fashion-MNIST, a names file) is refused in one line. The one
     check every digit command makes."""
     network = load_model(path, dtype)
-    names = file_io.optional(network.record, "data.classes", nn.DIGIT_NAMES)
+    names = run_record.optional(network.record, "data.classes", nn.DIGIT_NAMES)
     if names != nn.DIGIT_NAMES:
         raise InputError(
             f"{path} classifies {', '.join(names[:3])}, ... (not the digits 0-9); {what} "
@@ -54,14 +54,14 @@ def verdict(probs: np.ndarray, threshold: float, not_a_digit=0.0) -> tuple[int |
 def threshold_of(network: nn.NeuralNetwork) -> float:
     """The model's "not sure" threshold, set on its validation rows at training time; 0
     (always answer) for a model saved without one."""
-    return float(file_io.optional(network.record, "metrics.not_sure_threshold", 0.0))
+    return float(run_record.optional(network.record, "metrics.not_sure_threshold", 0.0))
 
 
 def not_a_digit_threshold_of(network: nn.NeuralNetwork) -> float:
     """The model's "not a digit" threshold, set at training time; 0 (never) for a model saved
     without one (before issue #20). A model trained with --negatives 0 has one too, but only a
     network trained on non-digits puts letters and doodles below it."""
-    return float(file_io.optional(network.record, "metrics.not_a_digit_threshold", 0.0))
+    return float(run_record.optional(network.record, "metrics.not_a_digit_threshold", 0.0))
 
 
 def predict_proba_tta(network: nn.NeuralNetwork, X, tta=True) -> np.ndarray:

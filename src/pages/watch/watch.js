@@ -1,7 +1,7 @@
 // Watch it learn: poll the training's state a few times a second and draw it; send the
 // controls. Plain JavaScript and canvas, no libraries. The drawing pad is the drawing page's
 // own script (draw.js, loaded before this one); its POST /predict asks the network as it is
-// now. The server is src/watch_training.py; its API is in references/usage.md.
+// now. The server is src/pages/watch_training.py; its API is in references/usage.md.
 
 const POLL_MS = 500; // how often the page asks for /state while the training runs
 const PICTURES_MS = 1000; // and at most how often for the weights and the batch's images

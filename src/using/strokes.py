@@ -1,4 +1,4 @@
-"""Strokes drawn thinner or thicker, for the report's robustness curves (src/robustness.py).
+"""Strokes drawn thinner or thicker, for the report's robustness curves (src/using/robustness.py).
 
 MNIST's digits were written with one kind of pen; people photograph pencil, ballpoint and
 marker, and the thick numerals of a map. vary_thickness() makes strokes thinner (grey erosion:

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-import file_io
 import NN_Numpy as nn
-from digit_model import load_digit_model, predict_proba_tta
-from file_io import InputError
+from files import kaggle_csv, outputs, paths
+from files.errors import InputError
+from using.digit_model import load_digit_model, predict_proba_tta
 
-SUBMISSION_PATH = file_io.PROJECT_ROOT / "models" / "submission.csv"
+SUBMISSION_PATH = paths.PROJECT_ROOT / "models" / "submission.csv"
 
 
 def check_submission(text: str, n_rows: int) -> None:
@@ -42,20 +42,20 @@ def write_submission(model: Path, test: Path | None, out: Path, tta: bool = Fals
     import pandas as pd
 
     network = load_digit_model(model, "submit")
-    test_file = test if test is not None else file_io.find_data_file("test")
+    test_file = test if test is not None else kaggle_csv.find_data_file("test")
     if not test_file.is_file():
         raise InputError(f"{test_file}: no such file; pass Kaggle's test.csv with --test")
-    file_io.check_outputs([out], [model, test_file])
-    pixels, _ = file_io.read_digits_csv(test_file, labelled=False)
+    outputs.check_outputs([out], [model, test_file])
+    pixels, _ = kaggle_csv.read_digits_csv(test_file, labelled=False)
     labels = predict_proba_tta(network, nn.normalize(pixels), tta).argmax(axis=1)
     ids = np.arange(1, len(labels) + 1)
     text = pd.DataFrame({"ImageId": ids, "Label": labels}).to_csv(index=False)
     check_submission(text, len(pixels))
-    with file_io.atomic_write(out) as f:
+    with outputs.atomic_write(out) as f:
         f.write(text.encode())
     counts = ", ".join(f"{d}: {n}" for d, n in enumerate(np.bincount(labels, minlength=10)))
     print(
-        f"Submission for {len(labels):,} rows of {file_io.display_path(test_file)} written to "
-        f"{file_io.display_path(out)}"
+        f"Submission for {len(labels):,} rows of {paths.display_path(test_file)} written to "
+        f"{paths.display_path(out)}"
     )
     print(f"Checked: header ImageId,Label, ImageId 1..{len(labels)}, labels 0-9 (counts {counts})")

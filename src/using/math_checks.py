@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import file_io
 import NN_Numpy as nn
+from files import kaggle_csv
 
 
 def input_gradient(network: nn.NeuralNetwork, x: np.ndarray, digit: int) -> np.ndarray:
@@ -106,7 +106,7 @@ def explain_step(network: nn.NeuralNetwork, x, labels) -> list[str]:
 
 def random_batch(data_dir, batch_size: int, seed: int, dtype=nn.DTYPE):
     """`batch_size` random labelled images from the training file, normalised: (B, 784), (B,)."""
-    pixels, labels = file_io.read_digits_csv(file_io.find_data_file("train", data_dir))
+    pixels, labels = kaggle_csv.read_digits_csv(kaggle_csv.find_data_file("train", data_dir))
     rows = np.random.default_rng(seed).choice(
         len(labels), size=min(batch_size, len(labels)), replace=False
     )

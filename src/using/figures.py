@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-import file_io
 import NN_Numpy as nn
-import robustness
-from digit_model import load_model, not_a_digit_threshold_of, threshold_of
-from math_checks import input_gradient
+from files import class_names, outputs, paths, run_record
+from learning import plots
+from using import robustness
+from using.digit_model import load_model, not_a_digit_threshold_of, threshold_of
+from using.math_checks import input_gradient
 
 
 def plot_explanation(image, probs, saliency, title: str, path: Path):
@@ -40,7 +41,7 @@ def plot_explanation(image, probs, saliency, title: str, path: Path):
     ax_bars.bar(range(10), probs, color=colors)
     ax_bars.set(xticks=range(10), ylim=(0, 1), title="probabilities", xlabel="digit")
     fig.suptitle(title, parse_math=False)  # a file name is text, even with two '$' in it
-    file_io.save_figure(fig, path)
+    outputs.save_figure(fig, path)
     plt.close(fig)
 
 
@@ -55,7 +56,7 @@ def plot_confusion_matrix(labels, predicted, path: Path, what="validation digits
         labels,
         predicted,
         labels=range(nn.N_CLASSES),
-        display_labels=None if names is None else [file_io.literal_text(n) for n in names],
+        display_labels=None if names is None else [class_names.literal_text(n) for n in names],
         ax=ax,
         cmap="Blues",
         xticks_rotation="horizontal" if names is None else 45,
@@ -63,7 +64,7 @@ def plot_confusion_matrix(labels, predicted, path: Path, what="validation digits
     right = 100 * (labels == predicted).mean()
     ax.set_title(f"Confusion matrix: {len(labels):,} {what}\n{right:.2f}% on the diagonal (right)")
     ax.set(xlabel=f"predicted {kind}", ylabel=f"true {kind}")
-    file_io.save_figure(fig, path)
+    outputs.save_figure(fig, path)
     return fig
 
 
@@ -79,7 +80,7 @@ def plot_confident_mistakes(images, labels, probs, path: Path, n=24, names=None)
         for i in shown
     ]
     title = f"The {len(shown)} most confident mistakes (of {len(wrong)}), with probabilities"
-    return file_io.plot_digit_grid(images[shown], captions, ["red"] * len(shown), title, path)
+    return plots.plot_digit_grid(images[shown], captions, ["red"] * len(shown), title, path)
 
 
 def plot_first_layer_weights(network: nn.NeuralNetwork, path: Path):
@@ -101,7 +102,7 @@ def plot_first_layer_weights(network: nn.NeuralNetwork, path: Path):
     label = "weight (red: ink here raises the unit, blue: lowers it)"
     fig.colorbar(shown, ax=ax, shrink=0.8, extend="both", label=label)
     ax.set_title(f"What each of the {n_units} first-layer units looks for: its 28x28 weights")
-    file_io.save_figure(fig, path)
+    outputs.save_figure(fig, path)
     return fig
 
 
@@ -141,7 +142,7 @@ def plot_calibration(probs, labels, threshold: float, path: Path):
     ax_share.legend(loc="lower left")
     for ax in (ax_cal, ax_share):
         ax.grid(alpha=0.3)
-    file_io.save_figure(fig, path)
+    outputs.save_figure(fig, path)
     return fig
 
 
@@ -167,7 +168,7 @@ def plot_mistake_heat_maps(network, images, labels, probs, path: Path, names=nn.
     title = "Most confident mistakes, and the pixels behind them (red: pushed towards the wrong"
     fig.suptitle(f"{title} answer; outline: the digit)", fontsize=9)
     fig.subplots_adjust(hspace=0.05)
-    file_io.save_figure(fig, path)
+    outputs.save_figure(fig, path)
     return fig
 
 
@@ -181,21 +182,21 @@ def report(model: Path, figures_dir: Path) -> None:
     network = load_model(model)
     record = network.record
     # Rebuild the very validation split the model was scored on: every part of the record it
-    # needs must be there (file_io.require says which is missing and how to get it); no guess.
+    # needs must be there (run_record.require says which is missing and how to get it); no guess.
     split_why = "to rebuild the validation split"
     split_settings = ("limit", "val_fraction", "train_on_all", "seed")
     config = nn.TrainConfig(
-        **{key: file_io.require(record, f"settings.{key}", split_why) for key in split_settings}
+        **{key: run_record.require(record, f"settings.{key}", split_why) for key in split_settings}
     )
-    data = {key: file_io.require(record, f"data.{key}", split_why) for key in DATA_KEYS}
-    history = file_io.require(record, "history", "for the training curves")
-    accuracy_then = file_io.require(record, "metrics.accuracy", "to compare with")
-    names = file_io.optional(record, "data.classes", nn.DIGIT_NAMES)  # before issue #15: digits
-    source = file_io.PROJECT_ROOT / data["path"]  # relative to the project, or absolute
-    created = file_io.optional(record, "created", "at an unknown time")
-    command = " ".join(file_io.optional(record, "command", ["(command not recorded)"]))
-    seconds = file_io.optional(record, "metrics.seconds", float("nan"))
-    print(f"Model: {file_io.display_path(model)}, trained {created} with: {command}")
+    data = {key: run_record.require(record, f"data.{key}", split_why) for key in DATA_KEYS}
+    history = run_record.require(record, "history", "for the training curves")
+    accuracy_then = run_record.require(record, "metrics.accuracy", "to compare with")
+    names = run_record.optional(record, "data.classes", nn.DIGIT_NAMES)  # before issue #15: digits
+    source = paths.PROJECT_ROOT / data["path"]  # relative to the project, or absolute
+    created = run_record.optional(record, "created", "at an unknown time")
+    command = " ".join(run_record.optional(record, "command", ["(command not recorded)"]))
+    seconds = run_record.optional(record, "metrics.seconds", float("nan"))
+    print(f"Model: {paths.display_path(model)}, trained {created} with: {command}")
     print(f"Data: {data['path']} (sha256 {data['sha256'][:16]}...), {data['rows']:,} rows")
     print(f"Classes: {', '.join(names)}")
     print(f"Training: {len(history)} epochs in {seconds:.1f}s")
@@ -207,11 +208,11 @@ def report(model: Path, figures_dir: Path) -> None:
         "first_layer_weights",
         "calibration",
         "mistake_heat_maps",
-        "answers",  # issue #20: digits against made-up non-digits (src/robustness.py)
+        "answers",  # issue #20: digits against made-up non-digits (src/using/robustness.py)
         "robustness",
     ]
     figures = {name: figures_dir / f"{name}.png" for name in names_out}
-    file_io.check_outputs(list(figures.values()), [model, source])
+    outputs.check_outputs(list(figures.values()), [model, source])
     split = nn.load_split(source.parent, config)
     if split["sha256"] != data["sha256"]:
         print(
@@ -222,7 +223,7 @@ def report(model: Path, figures_dir: Path) -> None:
     X, y, what = split["X_val"], split["y_val"], f"validation {noun}"
     if X is None:
         X, y, what = split["X_train"], split["y_train"], f"training {noun} (no validation split)"
-    settings = file_io.optional(record, "settings", {})
+    settings = run_record.optional(record, "settings", {})
     print("Settings: " + ", ".join(f"{key}={value}" for key, value in settings.items()))
     probs = network.predict_proba(X)
     predicted = probs.argmax(axis=1)
@@ -231,7 +232,7 @@ def report(model: Path, figures_dir: Path) -> None:
         f"Accuracy on {len(y):,} {what}: {accuracy:.2f}% "
         f"(at training time: {100 * accuracy_then:.2f}%)"
     )
-    test_accuracy = file_io.optional(record, "metrics.test_accuracy", None)
+    test_accuracy = run_record.optional(record, "metrics.test_accuracy", None)
     if test_accuracy is not None:
         print(f"Test accuracy at training time: {100 * test_accuracy:.2f}%")
     report = classification_report(
@@ -254,16 +255,16 @@ def report(model: Path, figures_dir: Path) -> None:
         f"Not sure below {threshold:.4f}: answers {100 * answered.mean():.1f}% of the {what}, "
         f"{100 * (predicted == y)[answered].mean():.2f}% of them right"
     )
-    refused = file_io.optional(record, "metrics.negatives_not_a_digit", None)
+    refused = run_record.optional(record, "metrics.negatives_not_a_digit", None)
     if refused is not None:  # models trained since issue #20
-        answered_others = file_io.optional(record, "metrics.negatives_answered", float("nan"))
+        answered_others = run_record.optional(record, "metrics.negatives_answered", float("nan"))
         print(
             f"Not a digit below {not_a_digit_threshold_of(network):.4f}: of 1,000 made-up "
             f"non-digits, {100 * refused:.1f}% called 'not a digit', "
             f"{100 * answered_others:.1f}% answered with a digit"
         )
     print(
-        f"Figures saved to {file_io.display_path(figures_dir)}/: "
+        f"Figures saved to {paths.display_path(figures_dir)}/: "
         + ", ".join(f"{name}.png" for name in figures)
     )
-    file_io.show_figures_if_possible()
+    plots.show_figures_if_possible()

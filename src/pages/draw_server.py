@@ -1,4 +1,4 @@
-"""Draw a digit in your browser: the page in src/draw/ and its HTTP API, on the hardened
+"""Draw a digit in your browser: the page in src/pages/draw/ and its HTTP API, on the hardened
 server of page_server.py (a bounded worker pool, a deadline per request, JSON errors).
 
     python src/use_network.py draw         # serve(): prints the page's URL, Ctrl-C stops
@@ -40,12 +40,12 @@ from pathlib import Path
 import numpy as np
 
 import NN_Numpy as nn
-import page_server
-from digit_model import not_a_digit_threshold_of, verdict
-from file_io import InputError
-from math_checks import input_gradient
-from page_server import RequestError
-from photos import preprocess_image
+from files.errors import InputError
+from pages import page_server
+from pages.page_server import RequestError
+from using.digit_model import not_a_digit_threshold_of, verdict
+from using.math_checks import input_gradient
+from using.photos import preprocess_image
 
 DRAW_MAX_PIXELS = 4_000_000  # a canvas is 0.08 Mpx; photos go through predict
 DRAW_FORMATS = ["PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM"]  # Pillow's names

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-import file_io
 import NN_Numpy as nn
-from digit_model import not_a_digit_threshold_of, predict_proba_tta, threshold_of, verdict
-from figures import plot_explanation
-from file_io import InputError
-from math_checks import input_gradient
-from negatives import to_mnist_frame  # one frame for photos and training's non-digits
+from files import outputs
+from files.errors import InputError
+from learning.negatives import to_mnist_frame  # one frame for photos and training's non-digits
+from using.digit_model import not_a_digit_threshold_of, predict_proba_tta, threshold_of, verdict
+from using.figures import plot_explanation
+from using.math_checks import input_gradient
 
 # --- Your own digits: a photo or scan turned into an MNIST-like 28x28 image --------------
 # MNIST digits are white ink on black, scaled so the longer side is 20 pixels
@@ -130,7 +130,7 @@ def save_preprocessed(image: np.ndarray, path: Path) -> None:
     """The 28x28 image the network saw, as an 8-bit PNG (white ink on black)."""
     from PIL import Image
 
-    with file_io.atomic_write(path) as f:
+    with outputs.atomic_write(path) as f:
         Image.fromarray(np.round(image.reshape(28, 28) * 255).astype(np.uint8), mode="L").save(
             f, format="PNG"
         )
@@ -152,12 +152,12 @@ def predict_photos(
     threshold, failed = threshold_of(network), 0
     not_a_digit = not_a_digit_threshold_of(network)
     stems = [f"{p.stem}-{hashlib.sha256(str(p).encode()).hexdigest()[:8]}" for p in images]
-    outputs = []  # every file this run may write, checked before any work
+    written = []  # every file this run may write, checked before any work
     if preprocessed_dir:
-        outputs += [preprocessed_dir / f"{stem}.28x28.png" for stem in stems]
+        written += [preprocessed_dir / f"{stem}.28x28.png" for stem in stems]
     if explain_dir:
-        outputs += [explain_dir / f"{stem}.why.png" for stem in stems]
-    file_io.check_outputs(outputs, [model, *images])
+        written += [explain_dir / f"{stem}.why.png" for stem in stems]
+    outputs.check_outputs(written, [model, *images])
     for path, stem in zip(images, stems):
         try:
             image = preprocess_image(path)

@@ -1,5 +1,5 @@
 // Draw a digit: send the drawing to the server after each stroke, and show what the
-// network answers. Plain JavaScript, no libraries; the server is src/draw_server.py.
+// network answers. Plain JavaScript, no libraries; the server is src/pages/draw_server.py.
 
 const canvas = document.getElementById("canvas");
 const pen = canvas.getContext("2d");

@@ -28,11 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-import draw_server
-import file_io
 import NN_Numpy as nn
-import page_server
-from page_server import RequestError
+from learning import command_line
+from pages import draw_server, page_server
+from pages.page_server import RequestError
 
 PANEL_PER_CLASS = 3  # validation digits of each class on the page's fixed panel
 BATCH_SAMPLE = 16  # images of the current batch shown
@@ -518,7 +517,7 @@ class WatchServer(page_server.PageServer):
 
 def build_parser() -> argparse.ArgumentParser:
     """NN_Numpy's own parser (every training option, the same defaults), and the page's."""
-    parser = file_io.build_parser(fields(nn.TrainConfig))
+    parser = command_line.build_parser(fields(nn.TrainConfig))
     parser.prog = "use_network.py watch"
     parser.description = (
         "Train exactly as python src/NN_Numpy.py does, with the same options, and watch it "
@@ -547,7 +546,7 @@ def main(argv: list[str]) -> int:
     page_options = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     add_page_options(page_options)
     training_argv = page_options.parse_known_args(argv)[1]
-    return file_io.report_errors(lambda: watch_training(config, args, training_argv))
+    return command_line.report_errors(lambda: watch_training(config, args, training_argv))
 
 
 def watch_training(config: nn.TrainConfig, args: argparse.Namespace, argv: list[str]) -> int:

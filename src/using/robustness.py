@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-import file_io
-import negatives
-from strokes import vary_thickness
+from files import outputs, run_record
+from learning import negatives
+from using.strokes import vary_thickness
 
 
 def answers(probs: np.ndarray, labels: np.ndarray | None, not_sure: float, not_a_digit: float):
@@ -30,8 +30,8 @@ def plot_answers(network, X_val, y_val, seed: int, path: Path):
     1,000 that training measured its record on: the random stream [seed, 1])."""
     import matplotlib.pyplot as plt
 
-    not_sure = file_io.optional(network.record, "metrics.not_sure_threshold", 0.0)
-    not_a_digit = file_io.optional(network.record, "metrics.not_a_digit_threshold", 0.0)
+    not_sure = run_record.optional(network.record, "metrics.not_sure_threshold", 0.0)
+    not_a_digit = run_record.optional(network.record, "metrics.not_a_digit_threshold", 0.0)
     others = negatives.make(1000, np.random.default_rng([seed, 1]))  # (1000, 784)
     groups = {
         f"validation digits ({len(y_val):,})": answers(
@@ -59,7 +59,7 @@ def plot_answers(network, X_val, y_val, seed: int, path: Path):
         f"{not_a_digit:.3f})"
     )
     ax.legend(ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.35), frameon=False)
-    file_io.save_figure(fig, path)
+    outputs.save_figure(fig, path)
     return fig
 
 
@@ -111,5 +111,5 @@ def plot_robustness(network, X: np.ndarray, y: np.ndarray, path: Path, n=1000):
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f"accuracy on {len(y):,} validation digits (%)")
     fig.suptitle("How accuracy holds up as validation digits change", y=1.02)
-    file_io.save_figure(fig, path)
+    outputs.save_figure(fig, path)
     return fig
