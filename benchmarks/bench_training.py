@@ -5,9 +5,10 @@
 
 Prints, for the default network (784-128-64-10) and the default training settings:
 the whole default run (`python src/NN_Numpy.py`, 100 epochs, figures): its seconds
-and peak memory; parsing the CSV; seconds per training
-epoch (median), samples/s, the epoch's GFLOP/s against NumPy's own GFLOP/s for the
-same 8 matrix multiplies per batch (their ratio is the overhead); scikit-learn's
+and peak memory; parsing the CSV; seconds per training epoch (median) of the default
+recipe against the same run without distortions, and where its CPU time goes by thread
+(the training, the worker's warps); samples/s, the epoch's GFLOP/s against NumPy's own
+GFLOP/s for the same 8 matrix multiplies per batch (their ratio is the overhead); scikit-learn's
 MLPClassifier and PyTorch's CPU build (if installed; it is not a project dependency)
 on the same network and batch. Absolute seconds vary between runs on a shared
 machine; compare the ratios, measured side by side in the same run.
@@ -66,14 +67,39 @@ def numpy_epoch(X, y, config, repeats):
     return float(np.median([h["seconds"] for h in history[1:]]))  # the first epoch warms caches up
 
 
+def epoch_cpu(X, y, config) -> dict[str, float]:
+    """CPU milliseconds per epoch of train() as it runs (the default recipe), by thread: the
+    main thread (the training, and the draws of the epoch's distortions), and the worker
+    (augment.distort). Thread CPU time, not wall time: it does not count the time a thread
+    waits for a core on a busy machine."""
+    worker_seconds = []
+    real_distort = augment.distort
+
+    def timed_distort(*args):
+        start = time.thread_time()
+        images = real_distort(*args)
+        worker_seconds.append(time.thread_time() - start)
+        return images
+
+    epochs = 3
+    augment.distort = timed_distort
+    try:
+        start = time.thread_time()
+        nn.train(nn.NeuralNetwork(seed=0), X, y, config=replace(config, epochs=epochs), log=str)
+        main_seconds = time.thread_time() - start
+    finally:
+        augment.distort = real_distort
+    return {"main": main_seconds / epochs * 1000, "worker": sum(worker_seconds) / epochs * 1000}
+
+
 def epoch_breakdown(X, y, config) -> dict[str, float]:
     """Milliseconds per epoch in each part of train()'s loop, the same calls timed one by one in
-    one thread (in train() the augmentation's warp runs in a second thread, beside the rest)."""
+    one thread (in train() the warp runs in a second thread, beside the rest)."""
     network = nn.NeuralNetwork(seed=0)
     optimizer = nn.SGD(config.learning_rate, config.momentum, config.weight_decay)
     rng = np.random.default_rng(0)
-    names = ["draws", "source points", "warp", "forward", "loss", "backward", "optimizer"]
-    clock = time.perf_counter
+    names = ["draws", "warp", "forward", "loss", "backward", "optimizer"]
+    clock = time.thread_time
     for _ in range(2):  # the second epoch is kept: the first warms caches up
         parts = dict.fromkeys(names, 0.0)
         t0 = clock()
@@ -83,10 +109,8 @@ def epoch_breakdown(X, y, config) -> dict[str, float]:
         parts["draws"] = (clock() - t0) * 1000
         for first in range(0, len(X), config.batch_size):
             batch = order[first : first + config.batch_size]
-            t0 = clock()
-            x_src, y_src = augment.source_points(affine[batch], weights[batch], fields)
             t1 = clock()
-            x = augment.bilinear(augment.framed(X[batch]), x_src, y_src)
+            x = augment.distort(X[batch], affine[batch], weights[batch], fields)
             t2 = clock()
             logits = network.forward(x)
             t3 = clock()
@@ -96,7 +120,7 @@ def epoch_breakdown(X, y, config) -> dict[str, float]:
             t5 = clock()
             optimizer.step(network.parameters(), network.gradients())
             t6 = clock()
-            times = (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)
+            times = (t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)
             for name, seconds in zip(names[1:], times):
                 parts[name] += seconds * 1000
     return parts
@@ -308,6 +332,9 @@ def main() -> None:
         "same_work": lambda: numpy_epoch(
             X, y, replace(config, weight_decay=0.0, **NO_AUGMENTATION), args.repeats
         ),
+        "no_distortions": lambda: numpy_epoch(
+            X, y, replace(config, **NO_AUGMENTATION), args.repeats
+        ),
         "plain": lambda: numpy_epoch(X, y, replace(config, **PLAIN), args.repeats),
         "gemm": lambda: gemm_epoch(n, config.batch_size, args.repeats),
         "sklearn": lambda: sklearn_epoch(X, y, config.batch_size, config.learning_rate),
@@ -333,6 +360,7 @@ def main() -> None:
                 times["torch_augmented"].append(augmented)
         with threadpool_limits(threads):
             parts = epoch_breakdown(X, y, config)
+            cpu = epoch_cpu(X, y, config)
         t = {name: float(np.median(values)) for name, values in times.items() if values}
         ours, gemm, same_work = t["default"], t["gemm"], t["same_work"]
         rounds = f"medians of {args.rounds} interleaved rounds"
@@ -345,11 +373,19 @@ def main() -> None:
             f"  its 8 matrix multiplies alone: {gemm:.3f} s, {flops / gemm / 1e9:.1f} GFLOP/s"
             f"  -> epoch / matrix multiplies = {ours / gemm:.2f}"
         )
+        print(
+            f"  the same run without distortions (--shift 0 --affine 0 --elastic 0): "
+            f"{t['no_distortions']:.3f} s  -> default epoch / plain epoch = "
+            f"{ours / t['no_distortions']:.3f}"
+        )
+        print(
+            f"  where an epoch goes, CPU ms by thread in train(): main thread {cpu['main']:.0f} "
+            f"(training, and drawing the distortions), worker {cpu['worker']:.0f} (the warps)"
+        )
         where = ", ".join(f"{name} {ms:.0f}" for name, ms in parts.items())
         print(
-            f"  where an epoch goes (ms, one thread): {where} (forward and backward hold the "
-            "multiplies; in train() draws run once per epoch, source points and warp in a second "
-            "thread, both threads at 1 BLAS thread)"
+            f"  the same parts timed one by one in one thread (CPU ms): {where} (forward and "
+            "backward hold the multiplies; in train() the warp runs in the worker)"
         )
         print(
             f"NN_Numpy, plain SGD (no momentum, augmentation or weight decay): {t['plain']:.3f} s"
