@@ -596,6 +596,13 @@ def test_requests_naming_this_computer_are_answered(server, trained, name):
 # ---------------------------------------------------------------------------
 
 
+def ctrl_c_as_in_a_terminal() -> None:
+    """In the child before it starts: SIGINT delivered and handled as a shell gives it. A child
+    inherits an ignored or blocked SIGINT, and the test runner's threads may leave one so."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_command_line_prints_the_url_first_and_stops_cleanly_on_ctrl_c(trained, tmp_path):
     network = trained[0]
     model = tmp_path / "model.npz"
@@ -616,6 +623,7 @@ def test_command_line_prints_the_url_first_and_stops_cleanly_on_ctrl_c(trained, 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     try:
         url = process.stdout.readline().strip()
