@@ -1,7 +1,12 @@
+import http.client
+import io
+import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -29,3 +34,67 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
     lines = [",".join(header)] + [",".join(str(v) for v in row) for row in rows]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def canvas_png(digit: np.ndarray | None = None) -> bytes:
+    """A 280x280 white canvas as PNG, with an MNIST digit (28x28, white on black) drawn on
+    it in black, 200 px tall, as the page would send it; blank without a digit."""
+    canvas = Image.new("RGBA", (280, 280), "white")
+    if digit is not None:
+        mask = Image.fromarray(digit.reshape(28, 28)).resize((200, 200), Image.Resampling.BICUBIC)
+        canvas.paste(Image.new("RGBA", (200, 200), "black"), (40, 40), mask)
+    out = io.BytesIO()
+    canvas.save(out, format="PNG")
+    return out.getvalue()
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers=None):
+    """One HTTP request; returns (status, headers, body bytes)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+# In a real browser: headless Chromium, driven by Selenium
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip(
+            "needs Debian's chromium and chromium-driver: "
+            "apt-get install -y chromium chromium-driver"
+        )
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs pip's selenium")
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager: never download a browser or driver
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,900",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ]:
+        options.add_argument(flag)
+    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
+    driver = webdriver.Chrome(options=options, service=service)
+    yield driver
+    driver.quit()
+
+
+def save_screenshot(driver, suffix: str = "") -> None:
+    """To the path in $DRAW_SCREENSHOT, if set (suffix before the extension)."""
+    if os.environ.get("DRAW_SCREENSHOT"):
+        path = Path(os.environ["DRAW_SCREENSHOT"])
+        driver.save_screenshot(str(path.with_name(path.stem + suffix + path.suffix)))

@@ -9,7 +9,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
-import test_draw
+from conftest import save_screenshot
 from PIL import Image, ImageDraw, ImageFont
 
 import NN_Numpy as nn
@@ -18,8 +18,6 @@ from learning import negatives
 from pages import draw_server
 from using import digit_model, robustness
 from using.strokes import vary_thickness
-
-browser = test_draw.browser  # the fixture of tests/test_draw.py: a headless chromium
 
 # --- The generator ------------------------------------------------------------------------
 
@@ -239,7 +237,7 @@ def test_a_letter_drawn_in_a_real_browser_reads_not_a_digit(browser, model):
         WebDriverWait(browser, 10).until(lambda _: answer.text != "?")
         assert answer.text == "not a digit"
         assert "not-a-digit" in answer.get_attribute("class").split()
-        test_draw.save_screenshot(browser, "-letter")  # to $DRAW_SCREENSHOT, if set
+        save_screenshot(browser, "-letter")  # to $DRAW_SCREENSHOT, if set
     finally:
         server.shutdown()
         server.server_close()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_draw import browser, canvas_png, request  # noqa: F401 (browser: a fixture)
+from conftest import canvas_png, request
 from threadpoolctl import threadpool_limits
 
 import NN_Numpy as nn
