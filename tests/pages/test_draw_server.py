@@ -25,7 +25,7 @@ import use_network as un
 from pages import draw_server
 from using import digit_model, math_checks, photos
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 1.0  # the test server's socket timeout, lowered from 10 s for the slow-client tests
 
 
