@@ -98,3 +98,9 @@ def save_screenshot(driver, suffix: str = "") -> None:
     if os.environ.get("DRAW_SCREENSHOT"):
         path = Path(os.environ["DRAW_SCREENSHOT"])
         driver.save_screenshot(str(path.with_name(path.stem + suffix + path.suffix)))
+
+
+# Shared by the test files of more than one module (issue #25: no test file imports another)
+
+
+TRAIN_HEADER = ["label"] + kaggle_csv.PIXEL_COLUMNS

@@ -1,16 +1,15 @@
-"""Reading Kaggle's CSVs: the real files parse; a bad file's message names file, line and column."""
+"""src/files/kaggle_csv.py: Kaggle's CSVs read; a bad one named by file, line and column."""
 
 import gzip
 import warnings
 
 import numpy as np
 import pytest
-from conftest import write_csv
+from conftest import TRAIN_HEADER, write_csv
 
 import NN_Numpy as nn
 from files import kaggle_csv, paths
 
-TRAIN_HEADER = ["label"] + kaggle_csv.PIXEL_COLUMNS
 TEST_HEADER = kaggle_csv.PIXEL_COLUMNS
 
 
