@@ -1,4 +1,4 @@
-"""The math: every analytic gradient against central finite differences, in float64."""
+"""NN_Numpy.py: every analytic gradient against central finite differences, in float64."""
 
 import numpy as np
 import pytest
