@@ -1,5 +1,4 @@
-"""The training hook (for a live "watch it learn" page): told of every step and epoch, it can
-pause training, change the learning rate, and stop it early."""
+"""NN_Numpy.py: the training hook, told of every step, can pause, change the rate, stop."""
 
 import threading
 import time
