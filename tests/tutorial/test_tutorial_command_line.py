@@ -1,4 +1,4 @@
-"""The command line end to end, as a user runs it."""
+"""NN_Numpy.py's command line end to end, as a user runs it."""
 
 import os
 import re
