@@ -104,3 +104,42 @@ def save_screenshot(driver, suffix: str = "") -> None:
 
 
 TRAIN_HEADER = ["label"] + kaggle_csv.PIXEL_COLUMNS
+
+
+@pytest.fixture(scope="session")
+def model_path(mnist, tmp_path_factory):
+    """A network trained for 5 epochs on 20,000 real rows (about 96% accurate), saved."""
+    pixels, labels = mnist
+    network = nn.NeuralNetwork(seed=0)
+    nn.train(
+        network,
+        nn.normalize(pixels[:20000]),
+        labels[:20000],
+        config=nn.TrainConfig(epochs=5),
+        log=lambda line: None,
+    )
+    path = (
+        tmp_path_factory.mktemp("model") / "model.npz"
+    )  # no run record: trained here, not by main()
+    network.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def network(model_path):
+    return nn.NeuralNetwork.load(model_path)
+
+
+def paste_on_canvas(
+    digit: np.ndarray,
+    size=(640, 480),
+    at=(470, 60),
+    scale=70,
+    ink=(25, 25, 40),
+    paper=(235, 232, 220),
+):
+    """An MNIST digit (28x28, white on black) drawn small and off-centre on a big light RGB page."""
+    page = Image.new("RGB", size, paper)
+    mask = Image.fromarray(digit).resize((scale, scale), Image.Resampling.BICUBIC)
+    page.paste(Image.new("RGB", (scale, scale), ink), at, mask)
+    return page
