@@ -1,6 +1,8 @@
+import gzip
 import http.client
 import io
 import os
+import struct
 import sys
 from pathlib import Path
 
@@ -143,3 +145,38 @@ def paste_on_canvas(
     mask = Image.fromarray(digit).resize((scale, scale), Image.Resampling.BICUBIC)
     page.paste(Image.new("RGB", (scale, scale), ink), at, mask)
     return page
+
+
+DIGITS = "0, 1, 2, 3, 4, 5, 6, 7, 8, 9"
+
+
+def write_idx(path: Path, header: list[int], payload: bytes) -> Path:
+    """An IDX file: big-endian uint32 header (magic, dimensions), then the bytes; gzipped if
+    the name ends in .gz."""
+    data = struct.pack(f">{len(header)}I", *header) + payload
+    path.write_bytes(gzip.compress(data) if path.name.endswith(".gz") else data)
+    return path
+
+
+def write_idx_pair(folder: Path, prefix: str, pixels, labels, gz=True) -> tuple[Path, Path]:
+    """prefix-images-idx3-ubyte[.gz] and prefix-labels-idx1-ubyte[.gz], as MNIST ships them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ext = ".gz" if gz else ""
+    images = folder / f"{prefix}-images-idx3-ubyte{ext}"
+    write_idx(images, [0x803, len(pixels), 28, 28], np.asarray(pixels, np.uint8).tobytes())
+    labels_file = folder / f"{prefix}-labels-idx1-ubyte{ext}"
+    write_idx(labels_file, [0x801, len(labels)], np.asarray(labels, np.uint8).tobytes())
+    return images, labels_file
+
+
+def write_fashion_csv(path: Path, pixels, labels) -> Path:
+    """Kaggle's Fashion-MNIST layout: label,pixel1,...,pixel784, one image per line."""
+    header = ",".join(kaggle_csv.FASHION_COLUMNS)
+    rows = np.column_stack([labels, pixels]).astype(np.int64)
+    np.savetxt(path, rows, fmt="%d", delimiter=",", header=header, comments="")
+    return path
+
+
+def train(folder: Path, tmp_path: Path, *extra) -> int:
+    argv = ["--data-dir", str(folder), "--epochs", "1", "--no-plots", "--hidden", "32"]
+    return nn.main([*argv, "--model", str(tmp_path / "model.npz"), *map(str, extra)])

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import TRAIN_HEADER, write_csv
+from conftest import TRAIN_HEADER, write_csv, write_fashion_csv
 
 import NN_Numpy as nn
 from files import kaggle_csv, paths
@@ -218,3 +218,15 @@ def test_a_value_too_large_for_a_pixel_is_one_clear_error_and_no_raw_warning(tmp
         message = error_for(path)
     assert message == f"{path}, line 2, column 'pixel0': pixel value 1e+40 is not an integer 0-255"
     assert [str(w.message) for w in caught] == []
+
+
+def test_fashion_header_in_a_digit_csv_says_what_it_is(tmp_path, mnist):
+    pixels, labels = mnist
+    path = write_fashion_csv(tmp_path / "train.csv", pixels[:3], labels[:3])
+    with pytest.raises(nn.InputError) as info:
+        kaggle_csv.read_digits_csv(path)
+    assert str(info.value) == (
+        f"{path}, line 1: wrong header for a training file (label,pixel0,...): found 785 columns "
+        "starting label,pixel1,pixel2,..., expected 785 (Fashion-MNIST's header: keep Kaggle's "
+        "name fashion-mnist_train.csv or _test.csv)"
+    )

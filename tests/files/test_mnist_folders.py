@@ -1,57 +1,18 @@
-"""Other 28x28 data sets (issue #15): MNIST's own IDX files and Kaggle's Fashion-MNIST CSVs.
+"""src/files/mnist_folders.py: MNIST's IDX folders and Kaggle's Fashion-MNIST CSVs."""
 
-Every file here is made by the test itself, from rows of the bundled MNIST copy: nothing is
-downloaded. Training runs in-process (NN_Numpy.main) on a few hundred rows for one epoch.
-"""
-
-import gzip
 import hashlib
 import re
-import struct
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DIGITS, train, write_fashion_csv, write_idx, write_idx_pair
 
 import NN_Numpy as nn
 import use_network as un
-from files import kaggle_csv, mnist_folders
+from files import mnist_folders
 
 FASHION = "T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot"
-DIGITS = "0, 1, 2, 3, 4, 5, 6, 7, 8, 9"
-
-
-def write_idx(path: Path, header: list[int], payload: bytes) -> Path:
-    """An IDX file: big-endian uint32 header (magic, dimensions), then the bytes; gzipped if
-    the name ends in .gz."""
-    data = struct.pack(f">{len(header)}I", *header) + payload
-    path.write_bytes(gzip.compress(data) if path.name.endswith(".gz") else data)
-    return path
-
-
-def write_idx_pair(folder: Path, prefix: str, pixels, labels, gz=True) -> tuple[Path, Path]:
-    """prefix-images-idx3-ubyte[.gz] and prefix-labels-idx1-ubyte[.gz], as MNIST ships them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    ext = ".gz" if gz else ""
-    images = folder / f"{prefix}-images-idx3-ubyte{ext}"
-    write_idx(images, [0x803, len(pixels), 28, 28], np.asarray(pixels, np.uint8).tobytes())
-    labels_file = folder / f"{prefix}-labels-idx1-ubyte{ext}"
-    write_idx(labels_file, [0x801, len(labels)], np.asarray(labels, np.uint8).tobytes())
-    return images, labels_file
-
-
-def write_fashion_csv(path: Path, pixels, labels) -> Path:
-    """Kaggle's Fashion-MNIST layout: label,pixel1,...,pixel784, one image per line."""
-    header = ",".join(kaggle_csv.FASHION_COLUMNS)
-    rows = np.column_stack([labels, pixels]).astype(np.int64)
-    np.savetxt(path, rows, fmt="%d", delimiter=",", header=header, comments="")
-    return path
-
-
-def train(folder: Path, tmp_path: Path, *extra) -> int:
-    argv = ["--data-dir", str(folder), "--epochs", "1", "--no-plots", "--hidden", "32"]
-    return nn.main([*argv, "--model", str(tmp_path / "model.npz"), *map(str, extra)])
 
 
 def test_training_from_gzipped_idx_files_reports_the_official_test_set(tmp_path, mnist, capsys):
@@ -146,29 +107,6 @@ def test_training_from_fashion_mnist_csvs_reports_their_labelled_test_file(tmp_p
     _, got_pixels, got_labels = mnist_folders.read_folder(folder)
     np.testing.assert_array_equal(got_pixels, pixels[:500])  # pixel1 is the top-left pixel
     assert got_pixels.flags.c_contiguous and got_labels.tolist() == labels[:500].tolist()
-
-
-def test_a_names_file_on_the_command_line(tmp_path, mnist, capsys):
-    pixels, labels = mnist
-    write_idx_pair(tmp_path / "data", "train", pixels[:300], labels[:300])
-    names = [f"class {k}" for k in range(10)]
-    (tmp_path / "names.txt").write_text("\n".join(names) + "\n\n")
-    assert train(tmp_path / "data", tmp_path, "--classes", tmp_path / "names.txt") == 0
-    assert capsys.readouterr().out.splitlines()[1] == "Classes: " + ", ".join(names)
-    assert nn.NeuralNetwork.load(tmp_path / "model.npz").record["data"]["classes"] == names
-    assert train(tmp_path / "data", tmp_path, "--classes", "digits") == 0
-    assert capsys.readouterr().out.splitlines()[1] == f"Classes: {DIGITS}"
-
-    (tmp_path / "nine.txt").write_text("\n".join(names[:9]))
-    assert train(tmp_path / "data", tmp_path, "--classes", tmp_path / "nine.txt") == 1
-    assert capsys.readouterr().err == (
-        f"error: {tmp_path}/nine.txt: expected 10 class names, one per line, found 9\n"
-    )
-    assert train(tmp_path / "data", tmp_path, "--classes", "fasion") == 1
-    assert capsys.readouterr().err == (
-        "error: --classes fasion: not digits, fashion or a readable file of names "
-        "(No such file or directory)\n"
-    )
 
 
 # --- Bad IDX files: one line naming the file and what is wrong, exit status 1 --------------
@@ -289,18 +227,6 @@ def test_more_images_than_the_cap_are_refused(tmp_path, monkeypatch, gz):
     with pytest.raises(nn.InputError) as info:
         mnist_folders.read_idx(path, "images")
     assert str(info.value) == f"{path}: its header says 11 images, more than 10"
-
-
-def test_fashion_header_in_a_digit_csv_says_what_it_is(tmp_path, mnist):
-    pixels, labels = mnist
-    path = write_fashion_csv(tmp_path / "train.csv", pixels[:3], labels[:3])
-    with pytest.raises(nn.InputError) as info:
-        kaggle_csv.read_digits_csv(path)
-    assert str(info.value) == (
-        f"{path}, line 1: wrong header for a training file (label,pixel0,...): found 785 columns "
-        "starting label,pixel1,pixel2,..., expected 785 (Fashion-MNIST's header: keep Kaggle's "
-        "name fashion-mnist_train.csv or _test.csv)"
-    )
 
 
 def test_bad_value_in_a_fashion_csv_names_line_and_column(tmp_path, mnist):
