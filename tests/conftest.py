@@ -180,3 +180,21 @@ def write_fashion_csv(path: Path, pixels, labels) -> Path:
 def train(folder: Path, tmp_path: Path, *extra) -> int:
     argv = ["--data-dir", str(folder), "--epochs", "1", "--no-plots", "--hidden", "32"]
     return nn.main([*argv, "--model", str(tmp_path / "model.npz"), *map(str, extra)])
+
+
+SRC = Path(nn.__file__).parent
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err.rstrip("\n")
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A small trained model with its run record, made by the command line (one per test
+    module, as when it was test_hostile.py's; tests/files/test_run_record.py has its own)."""
+    path = tmp_path_factory.mktemp("model") / "model.npz"
+    assert nn.main(["--limit", "600", "--epochs", "1", "--no-plots", "--model", str(path)]) == 0
+    return path

@@ -4,6 +4,8 @@ import hashlib
 import re
 from dataclasses import asdict
 
+from conftest import one_error_line
+
 import NN_Numpy as nn
 import use_network as un
 from files import paths
@@ -136,3 +138,16 @@ def test_train_on_all_has_no_validation_split_and_report_says_so(tmp_path, capsy
     )
     assert un.main(["report", "--model", str(model), "--figures-dir", str(tmp_path / "fig")]) == 0
     assert "Accuracy on 1,500 training digits" in capsys.readouterr().out
+
+
+def test_report_with_a_record_missing_a_key(model, tmp_path, capsys):
+    network = nn.NeuralNetwork.load(model)
+    del network.record["history"]
+    network.save(tmp_path / "m.npz")
+    assert (
+        un.main(["report", "--model", str(tmp_path / "m.npz"), "--figures-dir", str(tmp_path)]) == 1
+    )
+    assert one_error_line(capsys).endswith(
+        "m.npz's run record has no history, needed for the training curves; "
+        "retrain the model: python src/NN_Numpy.py"
+    )

@@ -2,6 +2,7 @@
 
 import gzip
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -230,3 +231,46 @@ def test_fashion_header_in_a_digit_csv_says_what_it_is(tmp_path, mnist):
         "starting label,pixel1,pixel2,..., expected 785 (Fashion-MNIST's header: keep Kaggle's "
         "name fashion-mnist_train.csv or _test.csv)"
     )
+
+
+# Issue #12, item 4: CSV errors name the file's own line
+
+
+def bad_csv(path: Path, newline: str, blank: str = "", quoted: bool = False) -> Path:
+    row = ",".join(["3"] + ["0"] * 784)
+    rows = [",".join(TRAIN_HEADER), row, blank, row, blank, row]
+    if quoted:
+        rows[3] = '"3\n",' + ",".join(["0"] * 784)  # a quoted newline: one row, two lines
+    rows += [row[:-1] + "300"]  # the bad value, on the file's line 7 (8 with the quoted newline)
+    path.write_bytes(newline.join(rows).encode() + newline.encode())
+    return path
+
+
+@pytest.mark.parametrize(
+    "newline, blank, quoted, line",
+    [("\n", "", False, 7), ("\r\n", "", False, 7), ("\r\n", "", True, 8), ("\n", "  ", False, 7)],
+)
+def test_csv_errors_name_the_files_own_line(tmp_path, newline, blank, quoted, line):
+    path = bad_csv(tmp_path / "train.csv", newline, blank, quoted)
+    with pytest.raises(nn.InputError) as info:
+        kaggle_csv.read_digits_csv(path)
+    if blank == " ":  # a line holding a space is a row with too few fields, not a blank line
+        assert str(info.value).startswith(f"{path}, line 3, column 'pixel0': missing value")
+    else:
+        assert (
+            str(info.value)
+            == f"{path}, line {line}, column 'pixel783': pixel value 300 is not an integer 0-255"
+        )
+
+
+def test_a_corrupt_gzip_is_called_one_and_1e40_gives_no_raw_warning(tmp_path, capsys):
+    data = gzip.compress(
+        (",".join(TRAIN_HEADER) + "\n" + ("3," + "0," * 783 + "0\n") * 500).encode()
+    )
+    (tmp_path / "cut.csv.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(nn.InputError, match="cut.csv.gz is a damaged gzip file"):
+        kaggle_csv.read_digits_csv(tmp_path / "cut.csv.gz")
+    path = write_csv(tmp_path / "big.csv", TRAIN_HEADER, [[3] + [1e40] * 784])
+    with pytest.raises(nn.InputError, match="pixel value 1e\\+40 is not an integer 0-255"):
+        kaggle_csv.read_digits_csv(path)
+    assert capsys.readouterr().err == ""

@@ -1,9 +1,13 @@
 """src/files/model_file.py: a model file written whole, read with every array checked."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
+from conftest import one_error_line
 
 import NN_Numpy as nn
+import use_network as un
 
 
 def test_save_and_load_round_trip(tmp_path, small_split):
@@ -115,3 +119,74 @@ def test_a_failed_save_keeps_the_old_model(tmp_path, monkeypatch):
         nn.NeuralNetwork(seed=2).save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+QUICK = ["--limit", "600", "--epochs", "1", "--no-plots"]
+
+
+# Issue #12, item 2: a model file cannot lie
+
+
+def test_model_files_are_checked_before_anything_big_is_allocated(tmp_path):
+    cases = {
+        "sizes_only.npz": dict(layer_sizes=np.array([784, 300_000, 10]), record=np.array("{}")),
+        "two_billion.npz": dict(
+            layer_sizes=np.array([784, 2_000_000_000, 10]),
+            record=np.array("{}"),
+            weights_0=np.zeros(1),
+            bias_0=np.zeros(1),
+            weights_1=np.zeros(1),
+            bias_1=np.zeros(1),
+        ),
+        "zero_width.npz": dict(
+            layer_sizes=np.array([784, 0, 5, 10]),
+            record=np.array("{}"),
+            **{f"{k}_{i}": np.zeros(1) for i in range(3) for k in ("weights", "bias")},
+        ),
+    }
+    for name, arrays in cases.items():
+        np.savez(tmp_path / name, **arrays)
+    bloated = tmp_path / "bloated.npz"  # a valid model plus 800 MB of zeros, deflated to 800 kB
+    nn.NeuralNetwork([784, 10]).save(tmp_path / "valid.npz")
+    with np.load(tmp_path / "valid.npz") as valid:
+        np.savez_compressed(bloated, **dict(valid), extra=np.zeros(100_000_000))
+    tracemalloc.start()
+    for name in [*cases, "bloated.npz"]:
+        with pytest.raises(nn.InputError, match=rf"^{tmp_path / name} is not a valid model file: "):
+            nn.NeuralNetwork.load(tmp_path / name)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20e6, peak  # none was read into memory
+
+
+def test_float64_weights_that_overflow_float32_are_refused(tmp_path):
+    nn.NeuralNetwork([784, 10]).save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as valid:
+        arrays = dict(valid)
+    np.savez(tmp_path / "huge.npz", **{**arrays, "weights_0": np.full((784, 10), 1e300)})
+    with pytest.raises(nn.InputError, match="weights_0 holds NaN or infinite values"):
+        nn.NeuralNetwork.load(tmp_path / "huge.npz")
+
+
+# Issue #12, item 5: the model and its run record are one unit
+
+
+def test_a_failed_run_leaves_the_old_model_and_its_record_together(model, tmp_path, capsys):
+    copy = tmp_path / "m.npz"
+    copy.write_bytes(model.read_bytes())
+    assert nn.main([*QUICK, "--learning-rate", "1e5", "--model", str(copy)]) == 1
+    assert copy.read_bytes() == model.read_bytes()
+    assert nn.NeuralNetwork.load(copy).record["settings"]["learning_rate"] == 0.1  # the old run's
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]  # no separate record to drift
+
+
+@pytest.mark.parametrize(
+    "content", [b"label,pixel0\n1,2\n", b'{"layers": 3}', b"\x89PNG\r\n\x1a\n...."]
+)
+def test_a_file_that_is_not_a_model(tmp_path, capsys, content):
+    (tmp_path / "m.npz").write_bytes(content)
+    assert un.main(["predict", "x.png", "--model", str(tmp_path / "m.npz")]) == 1
+    assert (
+        one_error_line(capsys)
+        == f"error: {tmp_path / 'm.npz'} is not a model saved by NN_Numpy.py (not an .npz archive)"
+    )

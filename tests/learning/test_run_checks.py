@@ -66,3 +66,9 @@ def test_fit_checks_its_data(small_split):
         log=lambda line: None,
     )
     assert all(p.dtype == np.float32 for p in network.parameters())
+
+
+def test_divergence_caused_by_weight_decay_names_weight_decay(capsys, tmp_path):
+    argv = ["--limit", "3000", "--epochs", "1", "--no-plots", "--weight-decay", "1e4"]
+    assert nn.main([*argv, "--model", str(tmp_path / "m.npz")]) == 1
+    assert "try a smaller weight decay (--weight-decay 1000)" in capsys.readouterr().err

@@ -2,12 +2,14 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SRC
 
 import NN_Numpy as nn
 
@@ -198,3 +200,38 @@ def test_a_missing_package_does_not_cost_the_trained_model(tmp_path, monkeypatch
     assert nn.main(["--limit", "500", "--epochs", "1", "--no-plots", "--model", str(model)]) == 0
     versions = nn.NeuralNetwork.load(model).record["versions"]
     assert versions["pillow"] is None and versions["numpy"] == np.__version__
+
+
+# Issue #12, item 10: smaller things
+
+
+def test_sigterm_is_ctrl_c_and_a_killed_runs_temp_file_is_removed_next_time(model, tmp_path):
+    copy = tmp_path / "m.npz"
+    copy.write_bytes(model.read_bytes())
+    stale = tmp_path / ".m.npz.999999999.abcd.tmp"  # a killed run's: no process has that id
+    stale.write_bytes(b"half a model")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(SRC / "NN_Numpy.py"),
+            "--limit",
+            "3000",
+            "--no-plots",
+            "--model",
+            str(copy),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().startswith("Data: ")
+    while not process.stdout.readline().startswith("Epoch 1/"):
+        pass
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and err.endswith(
+        "interrupted: nothing was saved from the unfinished step\n"
+    )
+    assert copy.read_bytes() == model.read_bytes()
+    nn.NeuralNetwork.load(copy).save(copy)  # the next write
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]

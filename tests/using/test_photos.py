@@ -2,6 +2,7 @@
 
 import io
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from conftest import paste_on_canvas
 from PIL import Image
 
 import NN_Numpy as nn
+import use_network as un
 from using import photos
 
 
@@ -156,3 +158,80 @@ def test_huge_images_are_refused_from_their_header(tmp_path):
         nn.InputError, match=r"huge.png: 7000x7000 pixels, more than the 40 million"
     ):
         photos.preprocess_image(tmp_path / "huge.png")
+
+
+def digit_png(path: Path, pixels: np.ndarray) -> Path:
+    Image.fromarray(255 - pixels.reshape(28, 28)).resize((140, 140)).save(path, format="PNG")
+    return path
+
+
+# Issue #12, item 3: nothing hangs, and one bad image does not abort the batch
+
+
+def test_predict_skips_a_fifo_and_a_nan_tiff_and_reads_the_rest(mnist, model, tmp_path, capsys):
+    good = digit_png(tmp_path / "good.png", mnist[0][1])
+    os.mkfifo(tmp_path / "fifo.png")
+    Image.fromarray(np.full((30, 30), np.nan, np.float32), mode="F").save(tmp_path / "nan.tiff")
+    argv = [
+        "predict",
+        str(tmp_path / "fifo.png"),
+        str(tmp_path / "nan.tiff"),
+        str(good),
+        "--model",
+        str(model),
+    ]
+    assert un.main(argv) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith(f"{good}: ")
+    assert err.splitlines() == [
+        f"error: {tmp_path / 'fifo.png'}: not a regular file (a folder, pipe or device)",
+        f"error: {tmp_path / 'nan.tiff'}: some pixels are NaN or infinite",
+        "error: 2 of 3 images could not be read (see above)",
+    ]
+
+
+def test_an_image_with_too_many_pixels_is_refused_from_its_header(tmp_path):
+    Image.new("RGBA", (6500, 6500)).save(tmp_path / "big.png")  # 42 Mpx, under Pillow's limit
+    with pytest.raises(
+        nn.InputError, match="big.png: 6500x6500 pixels, more than the 40 million accepted"
+    ):
+        photos.preprocess_image(tmp_path / "big.png")
+
+
+def test_saved_images_of_files_sharing_a_stem_do_not_overwrite_each_other(
+    mnist, model, tmp_path, capsys
+):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = digit_png(tmp_path / "a" / "digit.png", mnist[0][1])
+    second = digit_png(tmp_path / "b" / "digit.png", mnist[0][2])
+    argv = [
+        "predict",
+        str(first),
+        str(second),
+        "--model",
+        str(model),
+        "--save-preprocessed",
+        str(tmp_path / "seen"),
+    ]
+    assert un.main(argv) == 0
+    assert len(list((tmp_path / "seen").iterdir())) == 2
+
+
+def test_a_newline_in_a_file_name_cannot_forge_a_line(mnist, model, tmp_path, capsys):
+    path = digit_png(tmp_path / "x\n7 (100.0%).png", mnist[0][1])
+    (tmp_path / "bad\nerror: all fine.png").write_text("not an image")
+    assert (
+        un.main(
+            [
+                "predict",
+                str(path),
+                str(tmp_path / "bad\nerror: all fine.png"),
+                "--model",
+                str(model),
+            ]
+        )
+        == 1
+    )
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 1 and len(err.splitlines()) == 2
