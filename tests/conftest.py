@@ -198,3 +198,9 @@ def model(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "model.npz"
     assert nn.main(["--limit", "600", "--epochs", "1", "--no-plots", "--model", str(path)]) == 0
     return path
+
+
+QUICK = ["--limit", "600", "--epochs", "2", "--no-plots"]
+
+
+RETRAIN = "retrain the model: python src/NN_Numpy.py"

@@ -274,3 +274,33 @@ def test_a_corrupt_gzip_is_called_one_and_1e40_gives_no_raw_warning(tmp_path, ca
     with pytest.raises(nn.InputError, match="pixel value 1e\\+40 is not an integer 0-255"):
         kaggle_csv.read_digits_csv(path)
     assert capsys.readouterr().err == ""
+
+
+# Issue #21, item 10: CSV line numbers count blank lines, in every path
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("extra_on", [2, 5])  # the first data row (a pandas warning), a later one
+def test_an_extra_field_after_blank_lines_names_the_editors_line(tmp_path, newline, extra_on):
+    row = ",".join(["3"] + ["0"] * 784)
+    lines = [",".join(TRAIN_HEADER), "", "", row, row, row, row]
+    lines.insert(
+        extra_on + 1, row + ",7"
+    )  # after the two blank lines: the file's line 2 + extra_on
+    path = tmp_path / "train.csv"
+    path.write_bytes(newline.join(lines).encode() + newline.encode())
+    with pytest.raises(nn.InputError) as info:
+        kaggle_csv.read_digits_csv(path)
+    problem = "expected 785 fields, found 786"
+    if extra_on == 2:  # the first data row: pandas only warns, and says so in other words
+        problem = "more fields than the header's columns"
+    assert str(info.value) == f"{path}, line {extra_on + 2}: {problem}"
+
+
+def test_a_bad_value_after_blank_lines_names_the_editors_line(tmp_path):
+    path = write_csv(tmp_path / "train.csv", TRAIN_HEADER, [[3] + [0] * 784])
+    row = ",".join(["3"] + ["0"] * 784)
+    path.write_text(path.read_text() + "\n\n" + row + "\n" + row[:-1] + "x\n")
+    with pytest.raises(nn.InputError) as info:
+        kaggle_csv.read_digits_csv(path)
+    assert str(info.value) == f"{path}, line 6, column 'pixel783': 'x' is not a number"

@@ -1,7 +1,9 @@
 """src/files/mnist_folders.py: MNIST's IDX folders and Kaggle's Fashion-MNIST CSVs."""
 
+import gzip
 import hashlib
 import re
+import struct
 import tracemalloc
 
 import numpy as np
@@ -239,3 +241,29 @@ def test_bad_value_in_a_fashion_csv_names_line_and_column(tmp_path, mnist):
     assert str(info.value) == (
         f"{path}, line 4, column 'pixel10': pixel value 300 is not an integer 0-255"
     )
+
+
+def test_idx_images_beyond_the_memory_there_is_are_refused_from_the_header(tmp_path, monkeypatch):
+    monkeypatch.setattr(mnist_folders, "available_memory", lambda: 4 * 2**30)  # a 4 GiB machine
+    folder = tmp_path / "data"
+    folder.mkdir()
+    header = struct.pack(">4I", 0x803, 1_000_000, 28, 28)  # the documented maximum...
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(header))  # ...claimed
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(
+        gzip.compress(struct.pack(">2I", 0x801, 1_000_000))
+    )
+    tracemalloc.start()
+    with pytest.raises(nn.InputError) as info:
+        mnist_folders.read_folder(folder)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert str(info.value) == (
+        f"{folder / 'train-images-idx3-ubyte.gz'}: its header says 1,000,000 images; training "
+        "on them takes about 7.5 GiB of memory and 4.0 GiB is available; use a file of fewer "
+        "images, or a machine with more memory"
+    )
+    assert peak < 5e6, peak  # sha256's 1 MiB chunks: nothing of the claimed 784 MB
+
+
+def test_available_memory_is_known_on_linux():
+    assert 0 < mnist_folders.available_memory() < 2**50

@@ -1,10 +1,13 @@
 """src/files/model_file.py: a model file written whole, read with every array checked."""
 
+import io
 import tracemalloc
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import one_error_line
+from conftest import RETRAIN, one_error_line
 
 import NN_Numpy as nn
 import use_network as un
@@ -190,3 +193,103 @@ def test_a_file_that_is_not_a_model(tmp_path, capsys, content):
         one_error_line(capsys)
         == f"error: {tmp_path / 'm.npz'} is not a model saved by NN_Numpy.py (not an .npz archive)"
     )
+
+
+# Issue #21, item 5: weights whose outputs cannot be finite
+
+
+def save_weights(path: Path, value: float, dtype) -> Path:
+    nn.NeuralNetwork([784, 10]).save(path)
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays["weights_0"] = np.full((784, 10), value, dtype)
+    np.savez(path, **arrays)
+    return path
+
+
+def test_weights_that_overflow_the_logits_are_refused_by_every_command(tmp_path, capsys):
+    path = save_weights(tmp_path / "huge.npz", 3e38, np.float32)  # finite, but x @ W is not
+    message = (
+        f"{path} is not a valid model file: its weights are too large: layer 1 can output values "
+        "up to 2.4e+41 for pixels in [0, 1], beyond float32's 3.4e+38, so its logits can be "
+        f"infinite; {RETRAIN}"
+    )
+    for dtype in (np.float32, np.float64):
+        with pytest.raises(nn.InputError) as info:
+            nn.NeuralNetwork.load(path, dtype)
+        assert str(info.value) == message
+    assert un.main(["predict", str(tmp_path / "x.png"), "--model", str(path)]) == 1
+    assert one_error_line(capsys) == f"error: {message}"
+
+
+def test_gradcheck_refuses_a_model_every_other_command_refuses(tmp_path, capsys):
+    path = save_weights(tmp_path / "m.npz", 1e300, np.float64)
+    for argv in (["gradcheck", "--model", str(path)], ["predict", "x.png", "--model", str(path)]):
+        assert un.main(argv) == 1
+        assert one_error_line(capsys) == (
+            f"error: {path} is not a valid model file: weights_0 holds NaN or infinite values "
+            "(in float32)"
+        )
+
+
+# Issue #21, item 6: sizes claimed by headers are checked before anything is allocated
+
+
+def npy_member(shape, descr="<f8", payload=b"\0" * 64) -> bytes:
+    """A .npy file whose header claims `shape`, followed by `payload` only."""
+    f = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        f, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
+    return f.getvalue() + payload
+
+
+@pytest.mark.parametrize(
+    "member, shape, descr, message",
+    [
+        (
+            "weights_0",
+            (784, 10),
+            "<f8",
+            "weights_0's header says float64 (784, 10) (62,848 bytes) but it holds 192 bytes",
+        ),
+        (
+            "weights_0",
+            (50_000, 40_000),
+            "<f8",
+            "weights_0's header says float64 (50000, 40000) (16,000,000,128 bytes) but it holds "
+            "192 bytes",
+        ),
+        (
+            "record",
+            (),
+            "<U100000000",
+            "record's header says <U100000000 () (400,000,128 bytes) but it holds 192 bytes",
+        ),
+        (
+            "layer_sizes",
+            (2_000_000_000,),
+            "<i8",
+            "layer_sizes's header says int64 (2000000000,) (16,000,000,128 bytes) but it holds "
+            "192 bytes",
+        ),
+    ],
+)
+def test_a_npy_header_claiming_more_than_its_member_holds_allocates_nothing(
+    tmp_path, member, shape, descr, message
+):
+    nn.NeuralNetwork([784, 10]).save(tmp_path / "valid.npz")
+    path = tmp_path / "m.npz"
+    with zipfile.ZipFile(tmp_path / "valid.npz") as valid, zipfile.ZipFile(path, "w") as out:
+        for info in valid.infolist():
+            data = valid.read(info)
+            if info.filename == f"{member}.npy":
+                data = npy_member(shape, descr)
+            out.writestr(info.filename, data)
+    tracemalloc.start()
+    with pytest.raises(nn.InputError) as info:
+        nn.NeuralNetwork.load(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert str(info.value) == f"{path} is not a valid model file: {message}"
+    assert peak < 20e6, peak

@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SRC, TRAIN_HEADER, one_error_line, write_csv
+from conftest import QUICK, SRC, TRAIN_HEADER, one_error_line, write_csv
 
 import NN_Numpy as nn
 import use_network as un
-from files import safe_reading
+from files import outputs, paths, safe_reading
 
 # Issue #12, item 1: outputs never overwrite inputs or special files
 
@@ -148,3 +148,30 @@ def test_a_full_disk_names_the_file(model, tmp_path, monkeypatch, capsys):
     message = "No space left on device; choose another place"
     assert one_error_line(capsys) == f"error: cannot write {tmp_path / 's.csv'}: {message}"
     assert list(tmp_path.iterdir()) == []  # and no temporary file is left
+
+
+# Issue #21, item 2: symbolic link loops
+
+
+def test_an_output_in_a_link_loop_is_one_line_and_nothing_is_written(model, tmp_path, capsys):
+    (tmp_path / "loop").symlink_to("loop")
+    out = tmp_path / "loop" / "s.csv"
+    loop = f"{out}: a symbolic link loop (a link that leads back to itself); point it at a "
+    loop += "real file or folder"
+    assert un.main(["submit", "--model", str(model), "--out", str(out)]) == 1
+    assert one_error_line(capsys) == f"error: {loop}"
+    assert nn.main([*QUICK, "--model", str(out)]) == 1
+    assert one_error_line(capsys) == f"error: {loop}"
+    with pytest.raises(nn.InputError, match="a symbolic link loop"), outputs.atomic_write(out) as f:
+        f.write(b"never")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loop"]
+
+
+def test_a_link_loop_beside_the_data_is_not_an_input(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.csv.gz").symlink_to(paths.BUNDLED_DATA_DIR / "train.csv.gz")
+    (data / "notes.csv").symlink_to("notes.csv")  # read by no one
+    argv = [*QUICK, "--data-dir", str(data), "--model", str(tmp_path / "m.npz")]
+    assert nn.main(argv) == 0
+    assert (tmp_path / "m.npz").is_file()
