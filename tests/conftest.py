@@ -204,3 +204,7 @@ QUICK = ["--limit", "600", "--epochs", "2", "--no-plots"]
 
 
 RETRAIN = "retrain the model: python src/NN_Numpy.py"
+
+
+def images(n=50, seed=0):
+    return np.random.default_rng(seed).random((n, 784), dtype=np.float32)

@@ -1,15 +1,17 @@
-"""The augmentation (src/learning/augment.py): affine and elastic warps, bilinear sampling,
-prefetching."""
+"""src/learning/augment.py: affine and elastic warps, bilinear sampling, prefetching."""
 
 import threading
 
 import numpy as np
 import pytest
+from conftest import images
 
 import NN_Numpy as nn
 from learning import augment
 
 IDENTITY = [1, 0, 15.5, 0, 1, 15.5]  # x_src = x + 15.5, y_src = y + 15.5: the framed image's centre
+
+
 NONE = dict(shift=0, affine=0.0, elastic=0.0)
 
 
@@ -26,10 +28,6 @@ def draws(n, config, seed=0):
     """The affine maps and elastic mixes of n images, as batches() draws them."""
     rng = np.random.default_rng(seed)
     return augment.random_affine(n, config, rng), *augment.random_elastic(n, config, rng)
-
-
-def images(n=50, seed=0):
-    return np.random.default_rng(seed).random((n, 784), dtype=np.float32)
 
 
 def test_the_identity_returns_every_image_exactly():
@@ -185,37 +183,3 @@ def test_training_with_the_second_thread_gives_bit_identical_weights(small_split
         weights.append([p.copy() for p in network.parameters()])
     for first, second in zip(*weights):
         np.testing.assert_array_equal(first, second)
-
-
-def test_bad_strengths_are_refused():
-    with pytest.raises(ValueError, match=r"^--elastic must be 0-10, got -1$"):
-        nn.TrainConfig(elastic=-1)
-    with pytest.raises(ValueError, match=r"^--affine must be 0-10, got 11$"):
-        nn.TrainConfig(affine=11)
-
-
-def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
-    from using import digit_model
-
-    class Recorder:  # a network that remembers what it was shown
-        dtype, seen = np.float32, []
-
-        def predict_proba(self, X):
-            self.seen.append(X.reshape(-1, 28, 28).copy())
-            return np.full((len(X), 10), len(self.seen), np.float32)  # view k says k
-
-    X = images(3)
-    probs = digit_model.predict_proba_tta(Recorder(), X)
-    np.testing.assert_array_equal(probs, np.full((3, 10), 3))  # the mean of 1..5
-    image = X.reshape(3, 28, 28)
-    first, up, down, left, right = Recorder.seen
-    np.testing.assert_array_equal(first, image)
-    np.testing.assert_array_equal(up[:, :-1], image[:, 1:])  # moved up: row r shows row r + 1
-    np.testing.assert_array_equal(down[:, 1:], image[:, :-1])
-    np.testing.assert_array_equal(left[:, :, :-1], image[:, :, 1:])
-    np.testing.assert_array_equal(right[:, :, 1:], image[:, :, :-1])
-    assert not up[:, -1].any() and not right[:, :, 0].any()  # zeros move in
-    network = nn.NeuralNetwork(seed=0)
-    np.testing.assert_array_equal(
-        digit_model.predict_proba_tta(network, X, tta=False), network.predict_proba(X)
-    )

@@ -72,3 +72,10 @@ def test_divergence_caused_by_weight_decay_names_weight_decay(capsys, tmp_path):
     argv = ["--limit", "3000", "--epochs", "1", "--no-plots", "--weight-decay", "1e4"]
     assert nn.main([*argv, "--model", str(tmp_path / "m.npz")]) == 1
     assert "try a smaller weight decay (--weight-decay 1000)" in capsys.readouterr().err
+
+
+def test_bad_strengths_are_refused():
+    with pytest.raises(ValueError, match=r"^--elastic must be 0-10, got -1$"):
+        nn.TrainConfig(elastic=-1)
+    with pytest.raises(ValueError, match=r"^--affine must be 0-10, got 11$"):
+        nn.TrainConfig(affine=11)

@@ -1,7 +1,8 @@
 """src/using/digit_model.py: a digit model loaded, its verdict, test-time augmentation."""
 
+import numpy as np
 import pytest
-from conftest import one_error_line
+from conftest import images, one_error_line
 
 import NN_Numpy as nn
 import use_network as un
@@ -19,3 +20,30 @@ def test_gradcheck_and_report_refuse_a_model_of_other_sizes(tmp_path, capsys, si
             f"maps {sizes[0]} inputs to {sizes[1]} outputs; a digit model maps 784 to 10"
             in one_error_line(capsys)
         )
+
+
+def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
+    from using import digit_model
+
+    class Recorder:  # a network that remembers what it was shown
+        dtype, seen = np.float32, []
+
+        def predict_proba(self, X):
+            self.seen.append(X.reshape(-1, 28, 28).copy())
+            return np.full((len(X), 10), len(self.seen), np.float32)  # view k says k
+
+    X = images(3)
+    probs = digit_model.predict_proba_tta(Recorder(), X)
+    np.testing.assert_array_equal(probs, np.full((3, 10), 3))  # the mean of 1..5
+    image = X.reshape(3, 28, 28)
+    first, up, down, left, right = Recorder.seen
+    np.testing.assert_array_equal(first, image)
+    np.testing.assert_array_equal(up[:, :-1], image[:, 1:])  # moved up: row r shows row r + 1
+    np.testing.assert_array_equal(down[:, 1:], image[:, :-1])
+    np.testing.assert_array_equal(left[:, :, :-1], image[:, :, 1:])
+    np.testing.assert_array_equal(right[:, :, 1:], image[:, :, :-1])
+    assert not up[:, -1].any() and not right[:, :, 0].any()  # zeros move in
+    network = nn.NeuralNetwork(seed=0)
+    np.testing.assert_array_equal(
+        digit_model.predict_proba_tta(network, X, tta=False), network.predict_proba(X)
+    )
