@@ -79,3 +79,12 @@ def test_bad_strengths_are_refused():
         nn.TrainConfig(elastic=-1)
     with pytest.raises(ValueError, match=r"^--affine must be 0-10, got 11$"):
         nn.TrainConfig(affine=11)
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match=r"^--weight-decay must be >= 0, got -1$"):
+        nn.TrainConfig(weight_decay=-1)
+    with pytest.raises(ValueError, match=r"^--optimizer must be 'sgd' or 'adam', got rmsprop$"):
+        nn.TrainConfig(optimizer="rmsprop")
+    with pytest.raises(ValueError, match=r"^--seed must be 0 to 2\*\*32 - 1, got -1$"):
+        nn.TrainConfig(seed=-1)

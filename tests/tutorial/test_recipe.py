@@ -1,4 +1,4 @@
-"""The training techniques, one by one, and the improved recipe on real data."""
+"""NN_Numpy.py: the training techniques, one by one, and the improved recipe on real data."""
 
 import numpy as np
 import pytest
@@ -148,12 +148,3 @@ def test_improved_recipe_beats_plain_sgd_on_real_data(small_split):
         nn.train(network, X_train, y_train, X_val, y_val, config, log=lambda line: None)
         accuracy[name] = network.accuracy(X_val, y_val)
     assert accuracy["improved"] >= accuracy["plain"] + 0.01, accuracy
-
-
-def test_bad_settings_are_refused():
-    with pytest.raises(ValueError, match=r"^--weight-decay must be >= 0, got -1$"):
-        nn.TrainConfig(weight_decay=-1)
-    with pytest.raises(ValueError, match=r"^--optimizer must be 'sgd' or 'adam', got rmsprop$"):
-        nn.TrainConfig(optimizer="rmsprop")
-    with pytest.raises(ValueError, match=r"^--seed must be 0 to 2\*\*32 - 1, got -1$"):
-        nn.TrainConfig(seed=-1)
