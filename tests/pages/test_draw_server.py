@@ -1,48 +1,24 @@
-"""The draw-a-digit page and its HTTP API (use_network.py draw, src/pages/draw/)."""
+"""src/pages/draw_server.py and src/pages/draw/: the drawing page and its HTTP API."""
 
 import io
 import json
 import math
 import re
-import signal
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import canvas_png, request, save_screenshot
+from conftest import ROOT, canvas_png, request, save_screenshot
 from PIL import Image
-from threadpoolctl import threadpool_limits
 
-import NN_Numpy as nn
-import use_network as un
 from pages import draw_server
-from using import digit_model, math_checks, photos
+from using import math_checks, photos
 
-ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 1.0  # the test server's socket timeout, lowered from 10 s for the slow-client tests
-
-
-@pytest.fixture(scope="module")
-def trained(mnist):
-    """A network trained for 5 epochs on 20,000 real rows (about 96% accurate; < 1 s),
-    its not-sure threshold from 2,000 other rows, and those rows for the tests to draw."""
-    pixels, labels = mnist
-    network = nn.NeuralNetwork(seed=0)
-    X = nn.normalize(pixels[:20000])
-    # One BLAS thread: on a busy 2-core machine, two threads waiting on each other make
-    # this 0.7 s training take 30 s.
-    with threadpool_limits(1):
-        nn.train(network, X, labels[:20000], config=nn.TrainConfig(epochs=5), log=lambda line: None)
-    probs = network.predict_proba(nn.normalize(pixels[20000:22000]))
-    threshold = nn.not_sure_threshold(probs, labels[20000:22000])
-    return network, threshold, pixels[20000:22000], labels[20000:22000]
 
 
 @pytest.fixture(scope="module")
@@ -102,61 +78,6 @@ def assert_still_serving(port: int, trained) -> None:
     _, _, images, labels = trained
     status, result = post_image(port, canvas_png(images[0]))
     assert status == 200 and result["best_guess"] == labels[0]
-
-
-# ---------------------------------------------------------------------------
-# When to say "not sure", and the heat map's gradient
-# ---------------------------------------------------------------------------
-
-
-def threshold_for(tops, right, target=0.995):
-    """nn.not_sure_threshold on answers with these top probabilities, right or wrong."""
-    probs = np.zeros((len(tops), 10))
-    probs[:, 0] = tops
-    probs[:, 1:] = (1 - np.asarray(tops, float))[:, None] / 9
-    return nn.not_sure_threshold(probs, np.where(right, 0, 1), target)
-
-
-def test_not_sure_threshold_on_hand_made_answers():
-    tops = [0.9, 0.8, 0.7, 0.6]
-    # Answered above each cut: 1/1, 2/2, 2/3, 3/4 right.
-    assert threshold_for(tops, [True, True, False, True], target=0.75) == 0.6
-    assert threshold_for(tops, [True, True, False, True], target=0.8) == 0.8
-    assert threshold_for(tops, [True] * 4) == 0.6  # all right: answer everything
-    assert threshold_for(tops[::-1], [True, False, True, True], target=0.75) == 0.6
-    # Equal probabilities are answered together: 0.8 takes both 0.8s, one of them wrong.
-    assert threshold_for([0.9, 0.8, 0.8], [True, True, False], target=0.9) == 0.9
-    assert threshold_for([0.9], [False]) == math.inf  # never right: never sure
-    # Exactly on target counts: 199 of 200 right is 0.995.
-    assert threshold_for(np.linspace(1, 0.5, 200), np.arange(200) != 100) == 0.5
-
-
-def test_verdict_on_hand_made_probabilities():
-    probs = np.full(10, 0.02)
-    probs[7] = 0.82
-    assert digit_model.verdict(probs, 0.8) == (7, "7")
-    assert digit_model.verdict(probs, 0.82) == (7, "7")  # at the threshold: sure
-    assert digit_model.verdict(probs, 0.9) == (None, "not sure (best guess 7, 82%)")
-    probs = np.array([0.41, 0.3, 0.29, 0, 0, 0, 0, 0, 0, 0])
-    assert digit_model.verdict(probs, 0.995) == (None, "not sure (best guess 0, 41%)")
-    probs = np.array([0.0001, 0.9999, 0, 0, 0, 0, 0, 0, 0, 0])
-    assert digit_model.verdict(probs, math.inf) == (
-        None,
-        "not sure (best guess 1, 99%)",
-    )  # not 100%
-
-
-def test_input_gradient_matches_finite_differences():
-    network = nn.NeuralNetwork([784, 16, 8, 10], seed=1, dtype=np.float64)
-    x = np.random.default_rng(0).random((1, 784))
-    gradient = math_checks.input_gradient(network, x, 3)
-    assert gradient.shape == (784,)
-    eps = 1e-6
-    for pixel in [0, 100, 400, 783]:
-        step = np.zeros_like(x)
-        step[0, pixel] = eps
-        numeric = (network.forward(x + step)[0, 3] - network.forward(x - step)[0, 3]) / (2 * eps)
-        assert gradient[pixel] == pytest.approx(numeric, rel=1e-6, abs=1e-9)
 
 
 # ---------------------------------------------------------------------------
@@ -565,82 +486,6 @@ def test_requests_naming_this_computer_are_answered(server, trained, name):
     headers = {"Host": f"{name}:{server}", "Origin": f"http://{name}:{server}"}
     status, _, body = request(server, "POST", "/predict", canvas_png(trained[2][0]), headers)
     assert status == 200 and json.loads(body)["best_guess"] == trained[3][0]
-
-
-# ---------------------------------------------------------------------------
-# The command line
-# ---------------------------------------------------------------------------
-
-
-def ctrl_c_as_in_a_terminal() -> None:
-    """In the child before it starts: SIGINT delivered and handled as a shell gives it. A child
-    inherits an ignored or blocked SIGINT, and the test runner's threads may leave one so."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def test_command_line_prints_the_url_first_and_stops_cleanly_on_ctrl_c(trained, tmp_path):
-    network = trained[0]
-    model = tmp_path / "model.npz"
-    network.save(model)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "src" / "use_network.py"),
-            "draw",
-            "--model",
-            str(model),
-            "--threshold",
-            "0.9",
-            "--port",
-            "0",
-            "--no-browser",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=ctrl_c_as_in_a_terminal,
-    )
-    try:
-        url = process.stdout.readline().strip()
-        match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", url)
-        assert match, url
-        status, _, body = request(int(match[1]), "GET", "/")
-        assert status == 200 and b'id="canvas"' in body
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)  # a loaded 2-core CI machine is slow
-    finally:
-        process.kill()
-    assert process.returncode == 0
-    assert "Traceback" not in err and "Traceback" not in out
-
-
-def test_the_threshold_is_set_at_training_time_and_stored_with_the_model(tmp_path):
-    model = tmp_path / "model.npz"
-    assert nn.main(["--limit", "3000", "--epochs", "2", "--no-plots", "--model", str(model)]) == 0
-    network = nn.NeuralNetwork.load(model)
-    threshold = network.record["metrics"]["not_sure_threshold"]
-    split = nn.load_split(None, nn.TrainConfig(limit=3000, epochs=2))
-    assert threshold == nn.not_sure_threshold(network.predict_proba(split["X_val"]), split["y_val"])
-    assert digit_model.threshold_of(network) == threshold
-    assert digit_model.threshold_of(nn.NeuralNetwork()) == 0.0  # no record: always answer
-
-
-def test_command_line_refuses_a_missing_model(tmp_path):
-    assert un.main(["draw", "--model", str(tmp_path / "none.npz"), "--no-browser"]) == 1
-
-
-def test_command_line_on_a_taken_port_says_so_in_one_line(trained, tmp_path, capsys):
-    trained[0].save(tmp_path / "model.npz")
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        argv = ["draw", "--model", str(tmp_path / "model.npz"), "--port", str(port)]
-        assert un.main([*argv, "--no-browser"]) == 1
-    assert capsys.readouterr().err.strip() == (
-        f"error: cannot serve on 127.0.0.1:{port}: Address already in use; try another --port"
-    )
 
 
 def test_open_browser_never_fails(monkeypatch):

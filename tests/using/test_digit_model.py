@@ -1,11 +1,14 @@
 """src/using/digit_model.py: a digit model loaded, its verdict, test-time augmentation."""
 
+import math
+
 import numpy as np
 import pytest
 from conftest import images, one_error_line
 
 import NN_Numpy as nn
 import use_network as un
+from using import digit_model
 
 
 @pytest.mark.parametrize("sizes", [[5, 10], [784, 3]])
@@ -47,3 +50,18 @@ def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
     np.testing.assert_array_equal(
         digit_model.predict_proba_tta(network, X, tta=False), network.predict_proba(X)
     )
+
+
+def test_verdict_on_hand_made_probabilities():
+    probs = np.full(10, 0.02)
+    probs[7] = 0.82
+    assert digit_model.verdict(probs, 0.8) == (7, "7")
+    assert digit_model.verdict(probs, 0.82) == (7, "7")  # at the threshold: sure
+    assert digit_model.verdict(probs, 0.9) == (None, "not sure (best guess 7, 82%)")
+    probs = np.array([0.41, 0.3, 0.29, 0, 0, 0, 0, 0, 0, 0])
+    assert digit_model.verdict(probs, 0.995) == (None, "not sure (best guess 0, 41%)")
+    probs = np.array([0.0001, 0.9999, 0, 0, 0, 0, 0, 0, 0, 0])
+    assert digit_model.verdict(probs, math.inf) == (
+        None,
+        "not sure (best guess 1, 99%)",
+    )  # not 100%
