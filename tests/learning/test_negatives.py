@@ -1,5 +1,4 @@
-"""Issue #20: made-up non-digits for training, thicker and thinner strokes, and the answer
-"not a digit": from the generator to the loss, the model's record, predict and /predict."""
+"""src/learning/negatives.py: made-up non-digits, from the generator to "not a digit"."""
 
 import io
 import math
@@ -16,8 +15,7 @@ import NN_Numpy as nn
 import use_network as un
 from learning import negatives
 from pages import draw_server
-from using import digit_model, robustness
-from using.strokes import vary_thickness
+from using import digit_model
 
 # --- The generator ------------------------------------------------------------------------
 
@@ -59,78 +57,6 @@ def test_no_letter_shaped_like_a_digit_and_no_image_a_bare_bar():
         spread = ((points - mean[:, None]) * weights.ravel()) @ (points - mean[:, None]).T
         thinnest = math.sqrt(np.linalg.eigvalsh(spread)[0])  # the ink's std across its axis
         assert thinnest > 1.2  # a bar 3 pixels wide: 0.87
-
-
-# --- Strokes thinner and thicker ----------------------------------------------------------
-
-
-def test_thickness_zero_is_the_identity_and_one_a_plus_shaped_step():
-    dot = np.zeros((3, 784), np.float32)
-    dot[:, 10 * 28 + 12] = 1
-    np.testing.assert_array_equal(vary_thickness(dot, np.zeros(3, np.float32)), dot)
-    grown = vary_thickness(dot, np.array([1, -1, 0.5], np.float32)).reshape(3, 28, 28)
-    assert grown[0].sum() == 5 and grown[0][9:12, 12].sum() == 3 and grown[0][10, 11:14].sum() == 3
-    assert grown[1].sum() == 0  # a one-pixel dot eroded away
-    assert grown[2].sum() == 3 and grown[2][10, 12] == 1  # half way: the plus at 0.5
-
-
-# --- The loss on non-digits, and the thresholds ---------------------------------------------
-
-
-def test_a_non_digit_s_target_is_uniform_and_its_gradient_matches_finite_differences():
-    labels = np.array([3, nn.NOT_A_DIGIT, 7, nn.NOT_A_DIGIT])
-    targets = nn.target_distributions(labels, 10, np.float64)
-    np.testing.assert_array_equal(targets[1], np.full(10, 0.1))
-    assert targets[0, 3] == 1 and targets[0].sum() == 1
-    loss, _ = nn.softmax_cross_entropy(np.zeros((1, 10)), np.array([nn.NOT_A_DIGIT]))
-    assert loss == pytest.approx(math.log(10))  # uniform output: the least a non-digit costs
-    logits = np.random.default_rng(0).standard_normal((4, 10))
-    _, grad = nn.softmax_cross_entropy(logits, labels)
-    eps = 1e-6
-    for i, k in [(1, 0), (1, 9), (3, 4), (0, 3)]:
-        step = np.zeros_like(logits)
-        step[i, k] = eps
-        up = nn.softmax_cross_entropy(logits + step, labels)[0]
-        down = nn.softmax_cross_entropy(logits - step, labels)[0]
-        assert grad[i, k] == pytest.approx((up - down) / (2 * eps), rel=1e-6)
-
-
-def test_not_a_digit_threshold_leaves_2_in_1000_digits_below_and_never_passes_not_sure():
-    tops = np.linspace(0.2, 1, 1001)  # 1001 digits' top probabilities, 0.2 to 1
-    probs = np.column_stack([tops, np.zeros_like(tops)])  # (1001, 2)
-    assert nn.not_a_digit_threshold(probs, 0.9) == pytest.approx(0.2016)
-    assert nn.not_a_digit_threshold(probs, 0.1) == 0.1  # capped by the not-sure threshold
-
-
-def test_verdict_says_not_a_digit_strictly_below_its_threshold():
-    probs = np.array([0.05, 0.3, 0.65] + [0] * 7)
-    assert digit_model.verdict(probs, 0.9, 0.65) == (None, "not sure (best guess 2, 65%)")  # a tie
-    assert digit_model.verdict(probs, 0.9, 0.66) == (None, "not a digit")
-    assert digit_model.verdict(probs, 0.65, 0.65) == (2, "2")
-    assert digit_model.verdict(probs, 0.9) == (
-        None,
-        "not sure (best guess 2, 65%)",
-    )  # no threshold: 0
-
-
-def test_train_adds_the_share_of_non_digits_to_the_rows_it_trains_on(small_split):
-    X, y = small_split[0][:500], small_split[1][:500]
-
-    class Seen(nn.TrainingHook):
-        def train_started(self, network, X_train, y_train, X_val, y_val):
-            self.X, self.y = X_train, y_train
-
-        def batch_done(self, images, labels, loss, network, optimizer):
-            raise nn.StopTraining  # the rows are all this test needs
-
-    for share, added in [(0.1, 50), (0.0, 0)]:
-        seen = Seen()
-        config = nn.TrainConfig(epochs=1, negatives=share)
-        nn.train(nn.NeuralNetwork([784, 8, 10]), X, y, config=config, log=str, hook=seen)
-        assert len(seen.X) == 500 + added and (seen.y == nn.NOT_A_DIGIT).sum() == added
-        np.testing.assert_array_equal(seen.X[:500], X)  # the digits first, untouched
-    with pytest.raises(ValueError, match=r"^--negatives must be 0-1 \(a share of the rows\)"):
-        nn.TrainConfig(negatives=1.5)
 
 
 # --- End to end: trained with negatives, shown a letter and a digit ----------------------------
@@ -241,17 +167,3 @@ def test_a_letter_drawn_in_a_real_browser_reads_not_a_digit(browser, model):
     finally:
         server.shutdown()
         server.server_close()
-
-
-def test_robustness_transforms_change_nothing_at_zero_and_answers_add_up(small_split):
-    X = small_split[2][:20]
-    for how in robustness.ROBUSTNESS:
-        np.testing.assert_allclose(robustness.transformed(X, how, 0.0), X, atol=1e-6)
-    blurred = robustness.transformed(X, "blur", 1.0)
-    assert blurred.max() < X.max() and np.abs(blurred.sum() / X.sum() - 1) < 0.05  # ink kept
-    turned = robustness.transformed(X[:1], "rotation", 90.0).reshape(28, 28)
-    np.testing.assert_allclose(turned, np.rot90(X[0].reshape(28, 28)), atol=1e-5)
-    probs = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.5, 0.5]])
-    shares = robustness.answers(probs, np.array([0, 1, 0, 0]), not_sure=0.65, not_a_digit=0.55)
-    assert shares == [0.25, 0.25, 0.25, 0.25]  # right, wrong, not sure (0.6), not a digit (0.5)
-    assert robustness.answers(probs, None, 0.65, 0.55)[:2] == [0, 0.5]  # non-digits: all wrong

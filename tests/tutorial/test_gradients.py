@@ -1,5 +1,7 @@
 """NN_Numpy.py: every analytic gradient against central finite differences, in float64."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -110,3 +112,24 @@ def test_first_layer_skips_its_input_gradient():
     layer.forward(np.ones((2, 4), np.float32))
     assert layer.backward(np.ones((2, 3), np.float32), need_grad_input=False) is None
     assert layer.grad_weights.shape == (4, 3)
+
+
+# --- The loss on non-digits -----------------------------------------------------------------
+
+
+def test_a_non_digit_s_target_is_uniform_and_its_gradient_matches_finite_differences():
+    labels = np.array([3, nn.NOT_A_DIGIT, 7, nn.NOT_A_DIGIT])
+    targets = nn.target_distributions(labels, 10, np.float64)
+    np.testing.assert_array_equal(targets[1], np.full(10, 0.1))
+    assert targets[0, 3] == 1 and targets[0].sum() == 1
+    loss, _ = nn.softmax_cross_entropy(np.zeros((1, 10)), np.array([nn.NOT_A_DIGIT]))
+    assert loss == pytest.approx(math.log(10))  # uniform output: the least a non-digit costs
+    logits = np.random.default_rng(0).standard_normal((4, 10))
+    _, grad = nn.softmax_cross_entropy(logits, labels)
+    eps = 1e-6
+    for i, k in [(1, 0), (1, 9), (3, 4), (0, 3)]:
+        step = np.zeros_like(logits)
+        step[i, k] = eps
+        up = nn.softmax_cross_entropy(logits + step, labels)[0]
+        down = nn.softmax_cross_entropy(logits - step, labels)[0]
+        assert grad[i, k] == pytest.approx((up - down) / (2 * eps), rel=1e-6)

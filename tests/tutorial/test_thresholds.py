@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 import NN_Numpy as nn
 from using import digit_model
@@ -39,3 +40,10 @@ def test_the_threshold_is_set_at_training_time_and_stored_with_the_model(tmp_pat
     assert threshold == nn.not_sure_threshold(network.predict_proba(split["X_val"]), split["y_val"])
     assert digit_model.threshold_of(network) == threshold
     assert digit_model.threshold_of(nn.NeuralNetwork()) == 0.0  # no record: always answer
+
+
+def test_not_a_digit_threshold_leaves_2_in_1000_digits_below_and_never_passes_not_sure():
+    tops = np.linspace(0.2, 1, 1001)  # 1001 digits' top probabilities, 0.2 to 1
+    probs = np.column_stack([tops, np.zeros_like(tops)])  # (1001, 2)
+    assert nn.not_a_digit_threshold(probs, 0.9) == pytest.approx(0.2016)
+    assert nn.not_a_digit_threshold(probs, 0.1) == 0.1  # capped by the not-sure threshold

@@ -87,3 +87,23 @@ def test_evaluate_matches_the_training_loss_and_stays_finite(small_split):
     network.layers[-1].weights *= 1e4  # absurdly confident: log-probabilities of -1e4 and less
     loss, _ = network.evaluate(X_val, y_val)
     assert np.isfinite(loss) and loss > 100
+
+
+def test_train_adds_the_share_of_non_digits_to_the_rows_it_trains_on(small_split):
+    X, y = small_split[0][:500], small_split[1][:500]
+
+    class Seen(nn.TrainingHook):
+        def train_started(self, network, X_train, y_train, X_val, y_val):
+            self.X, self.y = X_train, y_train
+
+        def batch_done(self, images, labels, loss, network, optimizer):
+            raise nn.StopTraining  # the rows are all this test needs
+
+    for share, added in [(0.1, 50), (0.0, 0)]:
+        seen = Seen()
+        config = nn.TrainConfig(epochs=1, negatives=share)
+        nn.train(nn.NeuralNetwork([784, 8, 10]), X, y, config=config, log=str, hook=seen)
+        assert len(seen.X) == 500 + added and (seen.y == nn.NOT_A_DIGIT).sum() == added
+        np.testing.assert_array_equal(seen.X[:500], X)  # the digits first, untouched
+    with pytest.raises(ValueError, match=r"^--negatives must be 0-1 \(a share of the rows\)"):
+        nn.TrainConfig(negatives=1.5)

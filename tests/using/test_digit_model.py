@@ -65,3 +65,14 @@ def test_verdict_on_hand_made_probabilities():
         None,
         "not sure (best guess 1, 99%)",
     )  # not 100%
+
+
+def test_verdict_says_not_a_digit_strictly_below_its_threshold():
+    probs = np.array([0.05, 0.3, 0.65] + [0] * 7)
+    assert digit_model.verdict(probs, 0.9, 0.65) == (None, "not sure (best guess 2, 65%)")  # a tie
+    assert digit_model.verdict(probs, 0.9, 0.66) == (None, "not a digit")
+    assert digit_model.verdict(probs, 0.65, 0.65) == (2, "2")
+    assert digit_model.verdict(probs, 0.9) == (
+        None,
+        "not sure (best guess 2, 65%)",
+    )  # no threshold: 0
