@@ -1,9 +1,11 @@
 import gzip
 import http.client
 import io
+import json
 import os
 import struct
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -225,3 +227,15 @@ def trained(mnist):
     probs = network.predict_proba(nn.normalize(pixels[20000:22000]))
     threshold = nn.not_sure_threshold(probs, labels[20000:22000])
     return network, threshold, pixels[20000:22000], labels[20000:22000]
+
+
+def wait_until(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def get_json(port, path, method="GET", body=None):
+    status, _, reply = request(port, method, path, body)
+    return status, json.loads(reply)

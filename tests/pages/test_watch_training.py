@@ -1,20 +1,14 @@
-"""The live training page (use_network.py watch, src/pages/watch_training.py, src/pages/watch/)."""
+"""src/pages/watch_training.py and src/pages/watch/: the live-training page."""
 
 import contextlib
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import canvas_png, request
+from conftest import canvas_png, get_json, request, wait_until
 from threadpoolctl import threadpool_limits
 
 import NN_Numpy as nn
@@ -22,24 +16,6 @@ from pages import draw_server
 from pages import watch_training as wt
 
 CONFIG = nn.TrainConfig(epochs=50, batch_size=100, schedule="constant", negatives=0.0, seed=0)
-
-
-def test_the_hook_is_told_of_the_start_before_the_first_batch(small_split):
-    calls = []
-    start = nn.NeuralNetwork(seed=0).layers[0].weights.copy()
-
-    class Spy(nn.TrainingHook):
-        def train_started(self, network, X_train, y_train, X_val, y_val):
-            calls.append("start")
-            np.testing.assert_array_equal(network.layers[0].weights, start)  # not trained yet
-            assert X_train is not None and len(X_val) == len(y_val) == 1000
-
-        def batch_done(self, images, labels, loss, network, optimizer):
-            calls.append("batch")
-
-    config = nn.TrainConfig(epochs=1, batch_size=1000, negatives=0.0)
-    nn.train(nn.NeuralNetwork(seed=0), *small_split, config, lambda line: None, Spy())
-    assert calls == ["start", "batch", "batch", "batch", "batch"]
 
 
 @pytest.fixture
@@ -61,13 +37,6 @@ def run(small_split):
     if thread.is_alive():
         watch.control({"action": "stop"})
     thread.join(30)
-
-
-def wait_until(condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
 
 
 def held(watch):
@@ -303,11 +272,6 @@ def served_alone(small_split):
         yield port_and_watch
 
 
-def get_json(port, path, method="GET", body=None):
-    status, _, reply = request(port, method, path, body)
-    return status, json.loads(reply)
-
-
 def test_state_has_the_documented_fields(served):
     port, _ = served
     status, state = get_json(port, "/state")
@@ -429,105 +393,7 @@ def test_before_the_training_starts(small_split):
 
 
 # ---------------------------------------------------------------------------
-# The command line: python src/use_network.py watch [training options]
-# ---------------------------------------------------------------------------
-
-USE_NETWORK = Path(nn.__file__).parent / "use_network.py"
-
-
-def start_watch(tmp_path, *options):
-    """use_network.py watch on a free port, training 3,000 rows; returns (process, port)."""
-    command = [sys.executable, str(USE_NETWORK), "watch", "--limit", "3000", "--no-plots"]
-    command += ["--port", "0", "--no-browser", "--model", str(tmp_path / "model.npz"), *options]
-    environment = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
-    )
-    url = process.stdout.readline().strip()  # the first line printed
-    match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", url)
-    if not match:
-        process.kill()
-        raise AssertionError(url + process.communicate()[1])
-    return process, int(match[1])
-
-
-def test_stop_saves_a_loadable_model_whose_record_says_so(tmp_path):
-    process, port = start_watch(tmp_path, "--epochs", "300", "--learning-rate", "0.05")
-    try:
-        wait_until(lambda: get_json(port, "/state")[1]["epoch"] >= 2, timeout=60)
-        epoch = get_json(port, "/control", "POST", b'{"action": "pause"}')[1]["epoch"]
-        get_json(port, "/control", "POST", b'{"learning_rate": 0.02}')
-        get_json(port, "/control", "POST", b'{"action": "epoch"}')
-        wait_until(lambda: get_json(port, "/state")[1]["epoch"] > epoch)
-        status, state = get_json(port, "/control", "POST", b'{"action": "stop"}')
-        assert status == 200 and state["stopping"]
-        wait_until(lambda: get_json(port, "/state")[1]["finished"], timeout=60)
-        state = get_json(port, "/state")[1]
-        assert "stopped early" in state["message"]
-        assert (tmp_path / "model.npz").is_file()  # saved, while the page stays up
-        assert get_json(port, "/control", "POST", b'{"action": "resume"}')[0] == 400
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    finally:
-        process.kill()
-    assert process.returncode == 0 and "Traceback" not in err, err
-    assert "Training over; the page stays up" in out
-    network = nn.NeuralNetwork.load(tmp_path / "model.npz")
-    record = network.record
-    epochs_done = len(record["history"])
-    assert 3 <= epochs_done < 300 and record["stopped_early"] == {"epochs_done": epochs_done}
-    controls = record["controls"]
-    assert [c.get("learning_rate", c.get("action")) for c in controls] == [
-        "pause",
-        0.02,
-        "epoch",
-        "stop",
-    ]
-    assert controls[1]["epoch"] >= 2 and controls[1]["batches_done"] > 0
-    assert record["command"][2:] == ["--limit", "3000", "--no-plots"] + [
-        "--model",
-        str(tmp_path / "model.npz"),
-        "--epochs",
-        "300",
-        "--learning-rate",
-        "0.05",
-    ]  # the training's own options: NN_Numpy.py takes them as they are
-    assert record["settings"]["learning_rate"] == 0.05
-    assert record["metrics"]["accuracy"] > 0.8
-
-
-@pytest.mark.parametrize("paused", [False, True])
-def test_ctrl_c_while_training_stops_cleanly_and_saves_nothing(tmp_path, paused):
-    process, port = start_watch(tmp_path, "--epochs", "300")
-    try:
-        wait_until(lambda: get_json(port, "/state")[1]["batches_done"] > 0, timeout=60)
-        if paused:  # the training thread waits in the hook
-            get_json(port, "/control", "POST", b'{"action": "pause"}')
-            wait_until(lambda: get_json(port, "/state")[1]["held"])
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    finally:
-        process.kill()
-    assert process.returncode == 130, err
-    assert "Traceback" not in err and "interrupted" in err
-    assert not (tmp_path / "model.npz").exists()
-    assert list(tmp_path.iterdir()) == []  # no temporary file left either
-
-
-def test_a_port_in_use_is_one_line(tmp_path, capsys):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        status = wt.main(["--port", str(port), "--no-browser", "--model", str(tmp_path / "m.npz")])
-    assert status == 1
-    err = capsys.readouterr().err
-    assert err.startswith(f"error: cannot serve on 127.0.0.1:{port}: ") and err.count("\n") == 1
-    assert err.rstrip().endswith("try another --port")
-
-
-# ---------------------------------------------------------------------------
-# In a real browser: headless Chromium, driven by Selenium (the fixture is test_draw's)
+# In a real browser: headless Chromium, driven by Selenium (the browser fixture: conftest.py)
 # ---------------------------------------------------------------------------
 
 CANVAS_PIXELS = """

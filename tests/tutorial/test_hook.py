@@ -161,3 +161,21 @@ def test_a_run_stopped_early_still_saves_its_model_and_says_so(tmp_path, capsys)
         "predictions.png",
         "training_curves.png",
     ]
+
+
+def test_the_hook_is_told_of_the_start_before_the_first_batch(small_split):
+    calls = []
+    start = nn.NeuralNetwork(seed=0).layers[0].weights.copy()
+
+    class Spy(nn.TrainingHook):
+        def train_started(self, network, X_train, y_train, X_val, y_val):
+            calls.append("start")
+            np.testing.assert_array_equal(network.layers[0].weights, start)  # not trained yet
+            assert X_train is not None and len(X_val) == len(y_val) == 1000
+
+        def batch_done(self, images, labels, loss, network, optimizer):
+            calls.append("batch")
+
+    config = nn.TrainConfig(epochs=1, batch_size=1000, negatives=0.0)
+    nn.train(nn.NeuralNetwork(seed=0), *small_split, config, lambda line: None, Spy())
+    assert calls == ["start", "batch", "batch", "batch", "batch"]
