@@ -1,6 +1,4 @@
-"""page_server.py, the base a page's server is built on: a JSON API in a few lines, as the
-live-training page will use it (GET /state, POST /control). The base under load (slow
-clients, more clients than workers, bursts) is tested with the drawing page, test_draw.py."""
+"""src/pages/page_server.py: the pages' hardened server (under load: test_draw_server.py)."""
 
 import http.client
 import json
