@@ -6,9 +6,13 @@ NN_Numpy.py  the tutorial                        imports learning/ and files/
 using/       using a trained network             imports the three above
 pages/       the pages and their server          imports the four above
 use_network.py  the command table                imports everything; nothing imports it
+
+The tests mirror it: tests/<floor>/test_<module>.py for src/<floor>/<module>.py,
+tests/tutorial/ for NN_Numpy.py, tests/commands/test_<command>.py for use_network.py's commands.
 """
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +142,44 @@ def test_running_the_companion_as_a_script_loads_no_module_twice(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT / "src"
     )
     assert out.stdout.split()[-2:] == ["1", "0"], out.stderr  # run_path's __main__ is no module
+
+
+TESTS = ROOT / "tests"
+TEST_FOLDERS = {"files", "learning", "using", "pages", "tutorial", "commands"}
+
+
+def commands() -> set[str]:
+    """use_network.py's commands, as its --help lists them: {predict,draw,...}."""
+    help_text = subprocess.run(
+        [sys.executable, str(SRC / "use_network.py"), "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return set(re.search(r"\{([a-z_,]+)\}", help_text)[1].split(","))
+
+
+def test_each_test_file_sits_in_the_folder_of_what_it_tests():
+    # tests/files/test_kaggle_csv.py tests src/files/kaggle_csv.py; tests/commands/test_draw.py
+    # the draw command; tests/commands/test_use_network.py the command table's own checks.
+    named = commands() | {"use_network"}
+    assert {"predict", "submit", "draw", "watch"} <= named
+    basenames = []
+    for path in sorted(TESTS.rglob("*.py")):
+        where = path.relative_to(TESTS)
+        if str(where) in ("conftest.py", "test_layout.py"):
+            continue
+        assert len(where.parts) == 2 and where.parts[0] in TEST_FOLDERS, (
+            f"tests/{where}: a test file goes in tests/<folder>/, one of {sorted(TEST_FOLDERS)}"
+        )
+        folder, name = where.parts
+        assert re.fullmatch(r"test_\w+\.py", name), f"tests/{where}: not a test_<name>.py file"
+        basenames.append(name)
+        tested = name.removeprefix("test_").removesuffix(".py")
+        if folder == "commands":
+            assert tested in named, f"tests/{where}: use_network.py has no command {tested}"
+        elif folder != "tutorial":
+            module = SRC / folder / f"{tested}.py"
+            assert module.is_file(), f"tests/{where}: no {module.relative_to(ROOT)} to test"
+    # pytest's default import mode finds a test module by its basename: no two alike
+    assert len(basenames) == len(set(basenames)), sorted(basenames)
