@@ -105,12 +105,16 @@ def save_screenshot(driver, suffix: str = "") -> None:
         driver.save_screenshot(str(path.with_name(path.stem + suffix + path.suffix)))
 
 
-# Shared by the test files of more than one module (issue #25: no test file imports another)
+# Shared by the test files of more than one module or command (issue #25: no test file imports
+# another). Each group says which.
 
 
+# A training CSV's header: tests/files/ (kaggle_csv, outputs, safe_reading, training_data)
 TRAIN_HEADER = ["label"] + kaggle_csv.PIXEL_COLUMNS
 
 
+# A network trained once a session, saved without a run record: tests/commands/ (predict,
+# report, submit); `network`, the same loaded: tests/using/test_photos.py
 @pytest.fixture(scope="session")
 def model_path(mnist, tmp_path_factory):
     """A network trained for 5 epochs on 20,000 real rows (about 96% accurate), saved."""
@@ -150,6 +154,8 @@ def paste_on_canvas(
     return page
 
 
+# Data folders made from the bundled rows, and a one-epoch run on one: tests/files/
+# (mnist_folders, class_names, kaggle_csv)
 DIGITS = "0, 1, 2, 3, 4, 5, 6, 7, 8, 9"
 
 
@@ -185,6 +191,8 @@ def train(folder: Path, tmp_path: Path, *extra) -> int:
     return nn.main([*argv, "--model", str(tmp_path / "model.npz"), *map(str, extra)])
 
 
+# The hostile-input tests' (they were tests/test_hostile.py and test_hostile_records.py):
+# tests/files/, tests/using/, tests/commands/test_report.py, tests/tutorial/
 SRC = Path(nn.__file__).parent
 
 
@@ -203,16 +211,21 @@ def model(tmp_path_factory):
     return path
 
 
+# test_hostile_records.py's short run, 2 epochs (tests/files/test_model_file.py keeps
+# test_hostile.py's own QUICK, 1 epoch: each test sees the value it was written with)
 QUICK = ["--limit", "600", "--epochs", "2", "--no-plots"]
 
 
 RETRAIN = "retrain the model: python src/NN_Numpy.py"
 
 
+# Random images: tests/learning/test_augment.py, tests/using/test_digit_model.py
 def images(n=50, seed=0):
     return np.random.default_rng(seed).random((n, 784), dtype=np.float32)
 
 
+# A network and its not-sure threshold, once a module: tests/pages/test_draw_server.py,
+# tests/commands/test_draw.py
 @pytest.fixture(scope="module")
 def trained(mnist):
     """A network trained for 5 epochs on 20,000 real rows (about 96% accurate; < 1 s),
@@ -229,6 +242,7 @@ def trained(mnist):
     return network, threshold, pixels[20000:22000], labels[20000:22000]
 
 
+# The live-training page's: tests/pages/test_watch_training.py, tests/commands/test_watch.py
 def wait_until(condition, timeout=20.0):
     deadline = time.monotonic() + timeout
     while not condition():

@@ -13,6 +13,8 @@ import use_network as un
 from files import run_record
 
 
+# This file's own model, in place of conftest.py's: 2 epochs, --hidden 32, as the record tests
+# below expect (settings.hidden [32], two epochs of history)
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     """A small trained model with its run record, made by the command line."""

@@ -62,6 +62,7 @@ def test_no_letter_shaped_like_a_digit_and_no_image_a_bare_bar():
 # --- End to end: trained with negatives, shown a letter and a digit ----------------------------
 
 
+# This file's own model, in place of conftest.py's: trained with non-digits, see below
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     """A run of python src/NN_Numpy.py, short: 10 epochs on the first 20,000 rows (16,000 to
