@@ -36,7 +36,7 @@ WAYS = ["plain", "page closed", "page open"]
 
 
 def browser():
-    """Headless Chromium driven by Selenium (as in tests/test_draw.py)."""
+    """Headless Chromium driven by Selenium (as the tests' browser fixture, tests/conftest.py)."""
     os.environ["SE_OFFLINE"] = "true"  # never download a browser or driver
     from selenium import webdriver
 

@@ -3,9 +3,10 @@ people read (on GitHub, say) is what the code prints today:
 
     make notebook          # or: .venv/bin/python notebooks/run_notebook.py
 
-Run it after any change to what NN_Numpy.py or math_checks.py print. tests/test_learning.py
-runs the notebook the same way and fails, naming the cell, when a saved output is not what
-the code prints (numbers aside: they move with every BLAS and every timing).
+Run it after any change to what NN_Numpy.py or math_checks.py print.
+tests/tutorial/test_notebook.py runs the notebook the same way and fails, naming the cell, when
+a saved output is not what the code prints (numbers aside: they move with every BLAS and every
+timing).
 """
 
 import os
