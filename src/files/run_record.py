@@ -174,7 +174,7 @@ POSITIVE = number(lambda v: 0 <= v < float("inf"), ">= 0 and finite")
 # The training settings' rules, one table for both places that check them: the command line
 # (check_settings: "--momentum must be in [0, 1), got 1.0") and a saved run record
 # (SETTINGS: "an unusable settings.momentum: 1.0 must be in [0, 1)"). Its names are
-# NN_Numpy.TrainConfig's fields, in order (tests/test_hostile_records.py checks that).
+# NN_Numpy.TrainConfig's fields, in order (tests/files/test_run_record.py checks that).
 # name -> (the JSON type a record holds it as, is it in range, the rule in words)
 SETTING_RULES = {
     "epochs": (int, lambda v: v >= 1, "must be >= 1"),

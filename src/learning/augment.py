@@ -122,7 +122,7 @@ def bilinear(frames: np.ndarray, x_src: np.ndarray, y_src: np.ndarray) -> np.nda
 def distort(images: np.ndarray, affine, weights, fields) -> np.ndarray:
     """(B, 784) images -> (B, 784), each moved by its own affine map and elastic mix: the same
     numbers, to the last bit, as bilinear(framed(images), *source_points(...)), computed for
-    speed (tests/test_augment.py checks it).
+    speed (tests/learning/test_augment.py checks it).
 
     This runs in the second thread beside the training, and must take less of its core than
     the training takes of the other: then the distortions cost the epoch nothing. So x and y

@@ -405,7 +405,7 @@ CANVAS_PIXELS = """
 """
 
 
-def test_the_page_in_a_real_browser(browser, small_split):  # noqa: F811 (test_draw's fixture)
+def test_the_page_in_a_real_browser(browser, small_split):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
