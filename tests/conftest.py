@@ -191,8 +191,8 @@ def train(folder: Path, tmp_path: Path, *extra) -> int:
     return nn.main([*argv, "--model", str(tmp_path / "model.npz"), *map(str, extra)])
 
 
-# The hostile-input tests' (they were tests/test_hostile.py and test_hostile_records.py):
-# tests/files/, tests/using/, tests/commands/test_report.py, tests/tutorial/
+# The hostile-input tests': tests/files/, tests/using/, tests/commands/test_report.py,
+# tests/tutorial/
 SRC = Path(nn.__file__).parent
 
 
@@ -205,14 +205,14 @@ def one_error_line(capsys) -> str:
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     """A small trained model with its run record, made by the command line (one per test
-    module, as when it was test_hostile.py's; tests/files/test_run_record.py has its own)."""
+    module; tests/files/test_run_record.py has its own)."""
     path = tmp_path_factory.mktemp("model") / "model.npz"
     assert nn.main(["--limit", "600", "--epochs", "1", "--no-plots", "--model", str(path)]) == 0
     return path
 
 
-# test_hostile_records.py's short run, 2 epochs (tests/files/test_model_file.py keeps
-# test_hostile.py's own QUICK, 1 epoch: each test sees the value it was written with)
+# A short run of 2 epochs for the record tests (tests/files/test_model_file.py has its own
+# QUICK of 1 epoch)
 QUICK = ["--limit", "600", "--epochs", "2", "--no-plots"]
 
 
