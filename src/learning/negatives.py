@@ -20,8 +20,8 @@ of mass at the centre): (n, 784) float32 in [0, 1]. Kinds, each chosen so that i
   two bumps make an 8: never fewer than 4, each at least 0.3 of the radius deep);
 - clutter: 4-8 small separate marks, dots, rings and dashes (a digit is one or two strokes).
 Everything is drawn with Pillow on a 64 x 64 canvas and framed like a photo; the same seed
-gives the same images. NN_Numpy imports this module (it trains on these images), so it imports
-nothing of the project; Pillow and matplotlib are imported inside the functions that use them.
+gives the same images. It imports only deskew.py of the project (--deskew straightens these as
+well); Pillow and matplotlib are imported inside the functions that use them.
 """
 
 from __future__ import annotations
