@@ -36,7 +36,6 @@ from learning.deskew import deskew
 
 CANVAS = 64  # pixels a side: drawn this size, then framed down to 28 x 28
 CENTRE = 13.5  # where to_mnist_frame puts the centre of mass, in pixels from the top left
-INK_LEVEL = 100  # the percentile of a stroke's ink that to_mnist_frame makes 1 (100: its maximum)
 KINDS = ("letters", "scribbles", "blobs", "hatching", "outlines", "clutter")
 MIX = ("letters", "blobs", "scribbles", "outlines", "letters", "blobs", "hatching", "clutter")
 DIGIT_LIKE_LETTERS = set("OoIlijJSsZzBbgqGDT")
@@ -68,9 +67,6 @@ def to_mnist_frame(ink: np.ndarray) -> np.ndarray:
     small = np.asarray(small.resize(new_size, Image.Resampling.LANCZOS))
     small = np.clip(small, 0, None)
     small = small / max(small.max(), 1e-6)  # strongest stroke -> 1 again after anti-aliasing
-    if INK_LEVEL < 100:  # the stroke's INK_LEVEL percentile -> 1: as solid as MNIST's strokes
-        level = np.percentile(small[small > 0.05], INK_LEVEL) if (small > 0.05).any() else 1
-        small = np.minimum(small / max(level, 1e-6), 1)
     # Centre of mass -> the frame's centre (CENTRE, CENTRE), rounded to whole pixels.
     ys, xs = np.indices(small.shape)
     total = small.sum()
