@@ -15,6 +15,9 @@ Three measurements, every image read through `photos.preprocess_image`, as predi
    rendered like a photo: uneven lit paper, sensor noise, camera blur, some JPEG, some light
    ink on dark, at 45-80% of the height and off-centre. The share answered with a digit.
 3. The validation digits of the model's own split: accuracy, answered share and its precision.
+
+With --failures PATH, also a figure of the handwriting the (first) model reads wrong, as the
+network saw each one (28 x 28), with its answer: a learner sees which styles it never met.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 import NN_Numpy as nn
 from files import paths, run_record
+from learning import plots
 from using import digit_model, photos
 
 # ../shared/data/handwriting_dev beside the main checkout, or beside a worktree's folder
@@ -396,6 +400,31 @@ def measure(network: nn.NeuralNetwork, dev, others, val, tta=False) -> dict[str,
     return rows
 
 
+def plot_failures(network: nn.NeuralNetwork, dev, path: Path, name: str) -> int:
+    """The development set's digits whose best guess is wrong (red) or that get no digit for an
+    answer though the best guess is right (grey), each captioned with the truth and the answer;
+    returns how many are drawn."""
+    X, y, _ = dev
+    probs = digit_model.predict_proba_tta(network, X, False)
+    limits = digit_model.threshold_of(network), digit_model.not_a_digit_threshold_of(network)
+    shown, captions, colors = [], [], []
+    for image, label, p in zip(X, y, probs):
+        digit, answer = digit_model.verdict(p, *limits)
+        best = int(p.argmax())
+        if best == label and digit is not None:
+            continue
+        said = answer if digit is not None else f"{answer.split(' (')[0]} ({best})"
+        shown.append(image)
+        captions.append(f"{label}: {said}")
+        colors.append("red" if best != label else "grey")
+    title = (
+        f"{name}: the {len(shown)} of {len(y)} handwritten digits it reads wrong "
+        "(truth: answer; red: a wrong digit, grey: right best guess, not answered)"
+    )
+    plots.plot_digit_grid(np.array(shown).reshape(-1, 784), captions, colors, title, path)
+    return len(shown)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -403,9 +432,13 @@ def main() -> None:
     parser.add_argument("--model", type=Path, nargs="+", default=[paths.MODEL_PATH])
     parser.add_argument("--dev-set", type=Path, default=next(filter(Path.exists, DEV_SETS), None))
     parser.add_argument("--tta", action="store_true", help="as predict --tta: 5 views averaged")
+    parser.add_argument("--failures", type=Path, help="a PNG of the first model's mistakes")
     args = parser.parse_args()
     networks = [digit_model.load_digit_model(path, "real_world.py") for path in args.model]
     dev, others = dev_set(args.dev_set), non_digits()
+    if args.failures:
+        drawn = plot_failures(networks[0], dev, args.failures, paths.display_path(args.model[0]))
+        print(f"{drawn} handwritten digits read wrong drawn in {args.failures}")
     table = []
     for network in networks:  # each on the validation rows of its own split (seed)
         config = nn.TrainConfig(

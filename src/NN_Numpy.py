@@ -33,7 +33,7 @@ from files import class_names, model_file, outputs, paths, run_record, training_
 from files.class_names import DIGIT_NAMES
 from files.errors import InputError
 from files.kaggle_csv import N_CLASSES, N_PIXELS
-from learning import augment, command_line, negatives, plots, run_checks
+from learning import augment, command_line, deskew, negatives, plots, run_checks, styles
 
 # N_PIXELS = 28 * 28 inputs, N_CLASSES = 10 outputs, DIGIT_NAMES "0"-"9": from files/, which
 # reads the data. scikit-learn (splitting) and matplotlib (plots) are imported inside the
@@ -53,6 +53,13 @@ def normalize(pixels: np.ndarray) -> np.ndarray:
     return pixels.astype(DTYPE, order="C") / 255  # C order: each image one row in memory
 
 
+def deskewed(data: dict) -> dict:
+    """--deskew: every image straightened by its slant (learning/deskew.py), here for the data
+    and in use for every image the model reads (using/digit_model.py)."""
+    images = [key for key in ("X_train", "X_val", "X_test") if data.get(key) is not None]
+    return data | {key: deskew.deskew(data[key]) for key in images}
+
+
 def load_split(data_dir: Path | None, config) -> dict:
     """The labelled rows, normalised and split as the run's settings say (config.limit,
     val_fraction, train_on_all, seed): training_data.read_labelled's dict ("source", "path",
@@ -61,12 +68,8 @@ def load_split(data_dir: Path | None, config) -> dict:
 
     data, pixels, labels = training_data.read_labelled(data_dir, config.limit, normalize)
     if config.train_on_all:
-        return data | {
-            "X_train": normalize(pixels),
-            "y_train": labels,
-            "X_val": None,
-            "y_val": None,
-        }
+        data |= {"X_train": normalize(pixels), "y_train": labels, "X_val": None, "y_val": None}
+        return deskewed(data) if config.deskew else data
     try:  # split row numbers, then normalise each part: no full-size float copy in memory
         train_rows, val_rows = train_test_split(
             np.arange(len(labels)),
@@ -83,7 +86,7 @@ def load_split(data_dir: Path | None, config) -> dict:
     data["y_train"] = labels[train_rows]
     data["X_val"] = normalize(pixels[val_rows])
     data["y_val"] = labels[val_rows]
-    return data
+    return deskewed(data) if config.deskew else data
 
 
 # --- 2. Activations and loss --------------------------------------------------------------------
@@ -424,6 +427,8 @@ class TrainConfig:
         1.5, "augmentation: warp each training image by up to this RMS, pixels"
     )
     negatives: float = setting(0.03, "made-up non-digits trained on, as a share of the rows")
+    styles: float = setting(0.0, "digits drawn in styles MNIST lacks, a share of the rows")
+    deskew: bool = setting(False, "straighten every image by its slant, in training and in use")
     hidden: tuple = setting((128, 64), "hidden layer sizes")
     val_fraction: float = setting(0.2, "share of labelled rows held out for validation")
     train_on_all: bool = setting(False, "train on every labelled row, no validation (final model)")
@@ -477,12 +482,19 @@ def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=pr
     if X_val is not None:
         X_val, y_val = network.check_input(X_val, y_val)
     rng = np.random.default_rng(config.seed)  # shuffling and augmentation, reproducible
+    if config.styles > 0:
+        # Domain shift: digits in styles MNIST's writers rarely use (4s closed at the top, 1s
+        # with a flag, crossed 7s...), drawn with a random pen, labelled with their digit.
+        n_styles = round(config.styles * len(X_train))
+        X_styles, y_styles = styles.make(n_styles, rng, deskewed=config.deskew)  # (S, 784), (S,)
+        X_train = np.concatenate([X_train, X_styles])  # (N + S, 784)
+        y_train = np.concatenate([y_train, y_styles])  # (N + S,)
     if config.negatives > 0:
         # Outlier exposure: images that are not digits (letters, scribbles, blobs...), labelled
         # NOT_A_DIGIT, join the training rows; their target is 1/10 for every digit (see
         # target_distributions), and the distortions warp them anew every epoch like the digits.
         n_negatives = round(config.negatives * len(X_train))
-        X_negatives = negatives.make(n_negatives, rng)  # (M, 784)
+        X_negatives = negatives.make(n_negatives, rng, deskewed=config.deskew)  # (M, 784)
         X_train = np.concatenate([X_train, X_negatives])  # (N + M, 784)
         y_negatives = np.full(n_negatives, NOT_A_DIGIT)  # (M,)
         y_train = np.concatenate([y_train, y_negatives])  # (N + M,)
@@ -656,7 +668,8 @@ def run_training(config: TrainConfig, args, argv: list[str], hook=None) -> int:
     metrics["not_sure_threshold"] = not_sure
     metrics["not_a_digit_threshold"] = not_a_digit
     # 1,000 made-up non-digits never trained on (their own random stream): how many are refused?
-    others = negatives.make(1000, np.random.default_rng([config.seed, 1]))  # (1000, 784)
+    others_rng = np.random.default_rng([config.seed, 1])  # their own stream
+    others = negatives.make(1000, others_rng, deskewed=config.deskew)  # (1000, 784)
     others_top = network.predict_proba(others).max(axis=1)  # (1000, 10) -> (1000,)
     metrics["negatives_not_a_digit"] = float((others_top < not_a_digit).mean())
     metrics["negatives_answered"] = float((others_top >= not_sure).mean())

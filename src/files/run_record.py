@@ -188,6 +188,8 @@ SETTING_RULES = {
     "affine": (float, lambda v: 0 <= v <= 10, "must be 0-10"),
     "elastic": (float, lambda v: 0 <= v <= 10, "must be 0-10"),
     "negatives": (float, lambda v: 0 <= v <= 1, "must be 0-1 (a share of the rows)"),
+    "styles": (float, lambda v: 0 <= v <= 1, "must be 0-1 (a share of the rows)"),
+    "deskew": (bool, lambda v: True, ""),
     "hidden": (list, lambda v: all(1 <= n <= 10_000 for n in v), "sizes must be 1-10000"),
     "val_fraction": (float, lambda v: 0 < v < 1, "must be in (0, 1)"),
     "train_on_all": (bool, lambda v: True, ""),

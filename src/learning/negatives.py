@@ -20,8 +20,8 @@ of mass at the centre): (n, 784) float32 in [0, 1]. Kinds, each chosen so that i
   two bumps make an 8: never fewer than 4, each at least 0.3 of the radius deep);
 - clutter: 4-8 small separate marks, dots, rings and dashes (a digit is one or two strokes).
 Everything is drawn with Pillow on a 64 x 64 canvas and framed like a photo; the same seed
-gives the same images. NN_Numpy imports this module (it trains on these images), so it imports
-nothing of the project; Pillow and matplotlib are imported inside the functions that use them.
+gives the same images. It imports only deskew.py of the project (--deskew straightens these as
+well); Pillow and matplotlib are imported inside the functions that use them.
 """
 
 from __future__ import annotations
@@ -32,7 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
+from learning.deskew import deskew
+
 CANVAS = 64  # pixels a side: drawn this size, then framed down to 28 x 28
+CENTRE = 13.5  # where to_mnist_frame puts the centre of mass, in pixels from the top left
 KINDS = ("letters", "scribbles", "blobs", "hatching", "outlines", "clutter")
 MIX = ("letters", "blobs", "scribbles", "outlines", "letters", "blobs", "hatching", "clutter")
 DIGIT_LIKE_LETTERS = set("OoIlijJSsZzBbgqGDT")
@@ -64,12 +67,12 @@ def to_mnist_frame(ink: np.ndarray) -> np.ndarray:
     small = np.asarray(small.resize(new_size, Image.Resampling.LANCZOS))
     small = np.clip(small, 0, None)
     small = small / max(small.max(), 1e-6)  # strongest stroke -> 1 again after anti-aliasing
-    # Centre of mass -> the frame's centre (13.5, 13.5), rounded to whole pixels.
+    # Centre of mass -> the frame's centre (CENTRE, CENTRE), rounded to whole pixels.
     ys, xs = np.indices(small.shape)
     total = small.sum()
     com_y, com_x = (ys * small).sum() / total, (xs * small).sum() / total
-    top = int(np.clip(round(13.5 - com_y), 0, 28 - small.shape[0]))
-    left = int(np.clip(round(13.5 - com_x), 0, 28 - small.shape[1]))
+    top = int(np.clip(round(CENTRE - com_y), 0, 28 - small.shape[0]))
+    left = int(np.clip(round(CENTRE - com_x), 0, 28 - small.shape[1]))
     frame = np.zeros((28, 28), np.float32)
     frame[top : top + small.shape[0], left : left + small.shape[1]] = small
     return frame.reshape(784)
@@ -174,9 +177,10 @@ def clutter(rng: np.random.Generator):
     return canvas
 
 
-def make(n: int, rng: np.random.Generator, kinds=MIX) -> np.ndarray:
+def make(n: int, rng: np.random.Generator, kinds=MIX, deskewed=False) -> np.ndarray:
     """n non-digit images in the MNIST frame, kinds in turn (letters and blobs, the most varied,
-    twice as often as the others): (n, 784) float32 in [0, 1]."""
+    twice as often as the others): (n, 784) float32 in [0, 1]; deskewed (--deskew), each
+    straightened by its slant as the digits are (deskew.py)."""
     drawings = {"scribbles": scribble, "blobs": blob, "hatching": hatching}
     drawings |= {"outlines": outline, "clutter": clutter}
     images = np.zeros((n, 784), np.float32)
@@ -186,4 +190,4 @@ def make(n: int, rng: np.random.Generator, kinds=MIX) -> np.ndarray:
             images[i] = letter(rng)
         else:
             images[i] = framed(drawings[kind](rng))  # drawn 64 x 64, white on black
-    return images
+    return deskew(images) if deskewed else images

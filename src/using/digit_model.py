@@ -10,6 +10,7 @@ import numpy as np
 import NN_Numpy as nn
 from files import run_record
 from files.errors import InputError
+from learning import deskew
 
 
 def load_model(path: Path, dtype=nn.DTYPE) -> nn.NeuralNetwork:
@@ -21,7 +22,21 @@ def load_model(path: Path, dtype=nn.DTYPE) -> nn.NeuralNetwork:
             f"{path} maps {n_in} inputs to {n_out} outputs; a digit model "
             f"maps {nn.N_PIXELS} to {nn.N_CLASSES}"
         )
+    if run_record.optional(network.record, "settings.deskew", False):
+        network.predict_logits = deskewing(network)
     return network
+
+
+def deskewing(network: nn.NeuralNetwork):
+    """A model trained with --deskew saw every image straightened by its slant: so does every
+    image it reads in use (a photo, a drawing, a row of test.csv), before its answer. Its
+    predict_logits, with the images checked and deskewed first."""
+    predict_logits = network.predict_logits
+
+    def straightened_first(X, chunk_size=4096):
+        return predict_logits(deskew.deskew(network.check_input(X)), chunk_size)
+
+    return straightened_first
 
 
 def load_digit_model(path: Path, what: str, dtype=nn.DTYPE) -> nn.NeuralNetwork:
