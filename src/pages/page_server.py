@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import queue
 import re
 import socket
@@ -86,6 +87,26 @@ def parse_json_object(body: bytes) -> dict:
     if not isinstance(data, dict):
         raise RequestError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object {...}")
     return data
+
+
+def finite_only(data):
+    """data with every NaN and infinity made None (JSON's null): JSON has neither."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: finite_only(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite_only(value) for value in data]
+    return data
+
+
+def json_encoded(data) -> bytes:
+    """data as JSON, whatever numbers it holds (a diverged network's NaN: null); never a
+    NaN token, which browsers' JSON.parse refuses. The walk is made only when needed."""
+    try:
+        return json.dumps(data, allow_nan=False).encode()
+    except ValueError:  # a NaN or an infinity somewhere
+        return json.dumps(finite_only(data), allow_nan=False).encode()
 
 
 def json_bytes(status: int, data: dict) -> bytes:
@@ -271,8 +292,7 @@ class PageHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def send_json(self, status: int, data: dict, extra_headers: dict | None = None) -> None:
-        body = json.dumps(data, allow_nan=False).encode()
-        self.send_body(status, "application/json", body, extra_headers)
+        self.send_body(status, "application/json", json_encoded(data), extra_headers)
 
     def send_error(
         self,

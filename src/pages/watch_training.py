@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 import NN_Numpy as nn
+from files.run_record import SETTING_RULES
 from learning import command_line
 from pages import draw_server, page_server
 from pages.page_server import RequestError
@@ -45,6 +46,15 @@ ACTIONS = ("pause", "resume", "step", "epoch", "stop")
 
 class ControlError(ValueError):
     """A control request the controller refuses; its text names the problem (the page's 400)."""
+
+    status = HTTPStatus.BAD_REQUEST
+
+
+class ControlConflict(ControlError):
+    """A well-formed control the run can no longer obey (the page's 409): it has left the
+    training loop, or it diverged (then only stop is possible)."""
+
+    status = HTTPStatus.CONFLICT
 
 
 def first_layer_bytes(weights: np.ndarray) -> tuple[bytes, float]:
@@ -107,6 +117,8 @@ class TrainingWatch(nn.TrainingHook):
         self.epoch = 0  # epochs finished
         self.batches_done = 0  # in the run
         self.paused = self.finished = self.stopping = self.holding = False
+        self.left_loop = False  # past the last batch: the final evaluation, the saving
+        self.divergence: str | None = None  # what the page says about a divergence
         self.run_until_batch: int | None = None  # while paused: 'step' runs until batches_done
         self.run_until_epoch: int | None = None  # while paused: 'epoch' runs until self.epoch
         self.learning_rate = nn.learning_rate_at(0, config)  # of the latest update
@@ -182,11 +194,25 @@ class TrainingWatch(nn.TrainingHook):
             self.predict_panel(network)
             self.take_snapshot(network)
             self.hold(network, optimizer)
+            self.left_loop = self.epoch >= self.epochs
+
+    def diverged(self, message: str, network, optimizer) -> None:
+        """The loss is no longer finite: hold the run, paused, the page saying so, until the
+        user stops it (stop then saves the last finite snapshot, see hold)."""
+        with self.lock:
+            if self.snapshot_batch != self.batches_done:
+                self.take_snapshot(network)  # the weights may still be finite, only too big
+            batch = self.batches_done + 1
+            self.note_divergence(batch, optimizer.learning_rate, "the loss became not finite")
+            self.hold(network, optimizer)
 
     def record(self) -> dict:
         """What the run record adds: every control the page sent, and when."""
         with self.lock:
-            return {"controls": [dict(change) for change in self.changes]}
+            record = {"controls": [dict(change) for change in self.changes]}
+            if self.divergence:
+                record["diverged"] = self.divergence
+            return record
 
     # -- inside the hook, with the lock held ---------------------------------------------------
 
@@ -200,6 +226,10 @@ class TrainingWatch(nn.TrainingHook):
             self.lock.wait()
         self.holding = False
         if self.stopping:
+            self.left_loop = True
+            if self.divergence:  # the network is broken: train() returns the last finite one
+                for layer, kept in zip(network.layers, self.network_copy.layers):
+                    layer.weights[...], layer.bias[...] = kept.weights, kept.bias
             raise nn.StopTraining
         if self.requested_learning_rate is not None:
             optimizer.learning_rate = self.learning_rate = self.requested_learning_rate
@@ -214,13 +244,33 @@ class TrainingWatch(nn.TrainingHook):
         return not (self.run_until_epoch is not None and self.epoch < self.run_until_epoch)
 
     def take_snapshot(self, network, images=None, labels=None) -> None:
-        """A copy of the network for the page (weights, drawing pad) and the batch's images."""
+        """A copy of the network for the page (weights, drawing pad) and the batch's images.
+        Never a broken one: weights no longer finite are a divergence, and the copy stays the
+        last finite one (what a stop then saves)."""
+        if not all(np.isfinite(p).all() for p in network.parameters()):  # 0.1 ms
+            self.note_divergence(self.batches_done, self.learning_rate, "the weights overflowed")
+            return
         self.network_copy = copy.deepcopy(network)  # 0.2 ms
         self.snapshot_version += 1
         self.snapshot_batch = self.batches_done
         if images is not None:
             self.batch_images = np.array(images[:BATCH_SAMPLE])
             self.batch_labels = [int(label) for label in labels[:BATCH_SAMPLE]]
+
+    def note_divergence(self, batch: int, rate: float, what: str) -> None:
+        """The run diverged at this batch: pause it and tell the page, in words."""
+        if self.divergence:
+            return
+        if self.epoch >= 1:
+            then = f"stop saves the last finite snapshot, from batch {self.snapshot_batch:,}"
+        else:
+            then = "no epoch has finished, so stop saves no model"
+        self.divergence = (
+            f"the training diverged at batch {batch:,} (epoch {self.epoch + 1}) with learning "
+            f"rate {rate:g}: {what}; {then}"
+        )
+        self.message = self.divergence
+        self.paused, self.run_until_batch, self.run_until_epoch = True, None, None
 
     def measure_health(self, network) -> dict:
         """Per layer: RMS of dL/dW; |update| / |W| of the step just made (against the snapshot
@@ -269,7 +319,8 @@ class TrainingWatch(nn.TrainingHook):
         for layer, start, start_limit in zip(network.layers, self.start_weights, self.start_limits):
             # the bins span 99.5% of either (now: of every 7th weight, plenty for a picture)
             limit = max(start_limit, float(np.percentile(np.abs(layer.weights.ravel()[::7]), 99.5)))
-            moved = np.linalg.norm(layer.weights - start) / max(np.linalg.norm(start), 1e-12)
+            with np.errstate(over="ignore"):  # weights near overflow: inf, sent as null
+                moved = np.linalg.norm(layer.weights - start) / max(np.linalg.norm(start), 1e-12)
             layers.append(
                 {
                     "limit": limit,
@@ -305,6 +356,7 @@ class TrainingWatch(nn.TrainingHook):
             raise ControlError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
         if self.finished:
             raise ControlError(f"the training has finished; nothing to {action}")
+        self.refuse_if_past(action)
         if action == "pause":
             self.paused = True
         elif action == "resume":
@@ -324,12 +376,23 @@ class TrainingWatch(nn.TrainingHook):
             rate = float(value)
         except OverflowError:  # an integer of 400 digits is JSON too
             rate = math.inf
-        if not (math.isfinite(rate) and rate > 0):
+        in_range = SETTING_RULES["learning_rate"][1]  # the rule --learning-rate obeys
+        if not (math.isfinite(rate) and in_range(rate)):
             raise ControlError(f"learning_rate must be a finite number > 0, got {rate!r}")
         if self.finished:
             raise ControlError("the training has finished; the learning rate has nothing to do")
+        self.refuse_if_past("change the learning rate")
         self.requested_learning_rate = rate
         self.changes.append(self.event(learning_rate=rate))
+
+    def refuse_if_past(self, action: str) -> None:
+        """409 for a control the run can no longer obey."""
+        if self.left_loop:
+            raise ControlConflict(
+                f"the training has left its loop (evaluating and saving); too late to {action}"
+            )
+        if self.divergence and action != "stop":
+            raise ControlConflict(f"{self.divergence}; only stop is possible")
 
     def event(self, **what) -> dict:
         return {"epoch": self.epoch, "batches_done": self.batches_done, **what}
@@ -490,7 +553,7 @@ class WatchHandler(page_server.PageHandler):
         try:
             return self.server.watch.control(request)
         except ControlError as error:
-            raise RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
+            raise RequestError(error.status, str(error)) from None
 
     def panel(self) -> dict:
         return self.server.watch.panel()
@@ -564,8 +627,13 @@ def watch_training(config: nn.TrainConfig, args: argparse.Namespace, argv: list[
         try:
             status = nn.run_training(config, args, argv, hook=watch)
             try:  # from here on, Ctrl-C is the way to leave: nothing is left to lose
-                if status != 0:
+                if status != 0 and watch.stopping and watch.epoch == 0:
+                    watch.finish("stopped before the first epoch ended; no model was saved")
+                elif status != 0:
                     watch.finish("the training failed (see the terminal); no model was saved")
+                elif watch.divergence:
+                    kept = f"the last finite snapshot (batch {watch.snapshot_batch:,})"
+                    watch.finish(f"stopped after the divergence; {kept} was saved to {args.model}")
                 elif watch.stopping:
                     watch.finish(f"stopped early; the model was saved to {args.model}")
                 else:

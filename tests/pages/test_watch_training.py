@@ -376,6 +376,68 @@ def test_hostile_requests_get_4xx_json_and_the_training_goes_on(
     assert watch.state()["paused"] is False
 
 
+def strict_json(reply: bytes):
+    """JSON as a browser's JSON.parse reads it: NaN and Infinity are not JSON."""
+    return json.loads(reply, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+
+
+def test_a_huge_finite_rate_diverges_and_the_page_still_answers_and_says_so(served_alone, mnist):
+    port, watch = served_alone
+    get_json(port, "/control", "POST", b'{"action": "pause"}')
+    wait_until(lambda: held(watch))
+    batch, epoch = watch.state()["batches_done"], watch.state()["epoch"]
+    status, _ = get_json(port, "/control", "POST", b'{"learning_rate": 1e308}')
+    assert status == 200  # finite and > 0: the rule --learning-rate obeys too
+    get_json(port, "/control", "POST", b'{"action": "step"}')
+    wait_until(lambda: held(watch) and watch.state()["batches_done"] == batch + 1)
+    said = (
+        f"the training diverged at batch {batch + 1:,} (epoch {epoch + 1}) with learning rate "
+        f"1e+308: the weights overflowed; stop saves the last finite snapshot, from batch "
+        f"{batch:,}"
+    )
+    for path in ("/state", f"/state?since={batch}"):
+        status, _, reply = request(port, "GET", path)
+        assert status == 200 and strict_json(reply)["message"] == said
+    assert request(port, "GET", "/weights")[0] == 200
+    status, _, reply = request(port, "POST", "/predict", canvas_png(mnist[0][0]))
+    assert status == 200 and strict_json(reply)["best_guess"] in range(10)
+    for control in (b'{"action": "resume"}', b'{"action": "step"}', b'{"learning_rate": 0.01}'):
+        status, _, reply = request(port, "POST", "/control", control)
+        assert (status, strict_json(reply)) == (409, {"error": f"{said}; only stop is possible"})
+    status, _, reply = request(port, "POST", "/control", b'{"action": "stop"}')
+    assert status == 200 and strict_json(reply)["stopping"] is True
+    wait_until(lambda: watch.state()["finished"])
+    kept = watch.drawing_network()
+    assert all(np.isfinite(p).all() for p in kept.parameters())
+
+
+def test_a_divergence_between_snapshots_holds_the_run_and_stop_returns_the_last_finite_one(
+    small_split,
+):
+    config = nn.TrainConfig(epochs=3, batch_size=100, learning_rate=1e4, seed=0)
+    network = nn.NeuralNetwork(seed=0)
+    watch = wt.TrainingWatch(config, interval=3600)  # snapshots: the first batch, then
+    outcome = {}
+
+    def target():
+        outcome["history"] = nn.train(network, *small_split, config, lambda line: None, watch)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    wait_until(lambda: held(watch))
+    assert watch.state()["message"] == (
+        "the training diverged at batch 5 (epoch 1) with learning rate 10000: the loss became "
+        "not finite; no epoch has finished, so stop saves no model"
+    )
+    watch.control({"action": "stop"})
+    thread.join(30)
+    assert outcome["history"] == []  # train() returned: stopped, not an exception
+    assert watch.snapshot_batch == 4  # taken at the divergence: still finite, if too big
+    for layer, kept in zip(network.layers, watch.drawing_network().layers):
+        np.testing.assert_array_equal(layer.weights, kept.weights)
+        np.testing.assert_array_equal(layer.bias, kept.bias)
+
+
 def test_before_the_training_starts(small_split):
     watch = wt.TrainingWatch(CONFIG)
     server = wt.WatchServer(("127.0.0.1", 0), watch)
