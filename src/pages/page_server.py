@@ -34,9 +34,11 @@ What every page gets:
 - Pages are served with a Content-Security-Policy that lets them load only their own files.
 - DNS rebinding and cross-site requests: when the server listens on a loopback address, a
   request whose Host header is not 127.0.0.1 or localhost (with or without the port) gets
-  403, and so does one whose Origin header names another site (or is "null": a sandboxed
-  frame, a file). Without this, a web page elsewhere could make the browser send requests
-  here (a form POST, or its own DNS name rebound to 127.0.0.1 to read the answers): harmless
+  403, and so does one whose Origin header is not the page's own, exactly
+  http://127.0.0.1:PORT or http://localhost:PORT (another scheme or port is another site,
+  such as a local web app on port 80; "null" is a sandboxed frame or a file). Without this,
+  a web page elsewhere could make the browser send requests here (a form POST, or its own
+  DNS name rebound to 127.0.0.1 to read the answers): harmless
   for the drawing page, which only reads digits, but not for a page with buttons, such as
   the live-training page's POST /control. It costs a header lookup per request. A server
   listening on another address (--host 0.0.0.0) trusts its network anyway: no check.
@@ -56,7 +58,6 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 HTML = "text/html; charset=utf-8"
 JAVASCRIPT = "text/javascript; charset=utf-8"
@@ -336,8 +337,10 @@ class PageHandler(BaseHTTPRequestHandler):
                 f"this server answers requests for 127.0.0.1:{port} only, not {host[:100]!r}",
             )
             return False
+        # the page's own origin exactly: scheme, name and port (not another local web app's)
+        origins = {f"http://{name}:{port}" for name in ("127.0.0.1", "localhost")}
         origin = self.headers.get("Origin")
-        if origin is not None and urlsplit(origin).netloc.lower() not in allowed:  # "null" too
+        if origin is not None and origin.strip().lower() not in origins:  # "null" too
             self.send_error(HTTPStatus.FORBIDDEN, "cross-site requests are not answered")
             return False
         return True

@@ -481,6 +481,26 @@ def test_requests_naming_another_site_are_refused(server, trained, headers):
     assert_still_serving(server, trained)
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://localhost",  # port 80: another local web app
+        "https://127.0.0.1",  # port 443
+        "https://127.0.0.1:{port}",  # another scheme, the same port
+        "ftp://127.0.0.1:{port}",
+        "http://127.0.0.1:{port}/",  # an origin has no path
+        "http://127.0.0.1:{port}@evil.example",
+        "http://[::1]:1",
+    ],
+)
+def test_an_origin_other_than_the_pages_own_exactly_is_refused(server, trained, origin):
+    # Issue #29, item 6: the scheme and the port were ignored
+    headers = {"Origin": origin.format(port=server)}
+    status, _, body = request(server, "POST", "/predict", canvas_png(), headers)
+    assert (status, json.loads(body)) == (403, {"error": "cross-site requests are not answered"})
+    assert_still_serving(server, trained)
+
+
 @pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "LOCALHOST"])
 def test_requests_naming_this_computer_are_answered(server, trained, name):
     headers = {"Host": f"{name}:{server}", "Origin": f"http://{name}:{server}"}
