@@ -121,6 +121,27 @@ def test_bad_controls_are_refused_naming_the_problem(request_, error):
     assert watch.state() == before
 
 
+def test_a_huge_control_is_quoted_in_about_100_characters(served):
+    # Issue #29, item 7: a 1.9 MB action came back whole in the 400 reply
+    port, _ = served
+    cut = "'" + "a" * 47 + "..." + "a" * 48 + "'"  # 100 characters
+    for body, error in [
+        (json.dumps({"action": "a" * 1_900_000}), f"unknown action {cut}; use one of "),
+        (json.dumps({"a" * 1_900_000: 1}), f"unknown key {cut}; use 'action' or "),
+        (
+            json.dumps({"learning_rate": "a" * 1_900_000}),
+            f"learning_rate must be a number, got {cut}",
+        ),
+        (
+            json.dumps({"learning_rate": [[["a"]]] * 100_000}),
+            "learning_rate must be a number, got [[['a']], [['a']],",
+        ),
+    ]:
+        status, _, reply = request(port, "POST", "/control", body.encode())
+        assert status == 400 and len(reply) < 300
+        assert json.loads(reply)["error"].startswith(error)
+
+
 def test_the_first_layer_is_sent_as_bytes():
     weights = np.random.default_rng(0).normal(0, 0.05, (784, 3)).astype(np.float32)
     weights[0, 0], weights[1, 0], weights[:, 1] = 10.0, -10.0, 0.0  # two outliers, a zero unit
@@ -436,6 +457,36 @@ def test_a_divergence_between_snapshots_holds_the_run_and_stop_returns_the_last_
     for layer, kept in zip(network.layers, watch.drawing_network().layers):
         np.testing.assert_array_equal(layer.weights, kept.weights)
         np.testing.assert_array_equal(layer.bias, kept.bias)
+
+
+def test_controls_after_the_training_loop_are_refused_with_409(small_split):
+    # Issue #29, item 5: a stop sent during the final evaluation got 200, and the page then
+    # said "stopped early" and the record listed a control that never took effect
+    config = nn.TrainConfig(epochs=1, batch_size=100, negatives=0.0, seed=0)
+    watch = wt.TrainingWatch(config)
+    nn.train(nn.NeuralNetwork(seed=0), *small_split, config, lambda line: None, watch)
+    server = wt.WatchServer(("127.0.0.1", 0), watch)  # the run evaluates and saves, not done
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        for control, what in [
+            (b'{"action": "stop"}', "stop"),
+            (b'{"action": "pause"}', "pause"),
+            (b'{"learning_rate": 0.01}', "change the learning rate"),
+        ]:
+            status, answer = get_json(port, "/control", "POST", control)
+            assert (status, answer) == (
+                409,
+                {
+                    "error": f"the training has left its loop (evaluating and saving); too late "
+                    f"to {what}"
+                },
+            )
+        assert watch.record() == {"controls": []} and watch.state()["stopping"] is False
+        assert get_json(port, "/control", "POST", b'{"action": "fly"}')[0] == 400  # still 400
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_before_the_training_starts(small_split):
