@@ -51,6 +51,7 @@ import json
 import math
 import queue
 import re
+import reprlib
 import socket
 import sys
 import threading
@@ -69,6 +70,7 @@ REQUEST_TIMEOUT = 10.0  # seconds for a whole request to arrive
 MAX_CONNECTIONS = 32  # connections served at once, one worker thread each
 MAX_WAITING = 256  # accepted connections waiting for a worker; more get 503 at once
 MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_ERROR_CHARACTERS = 400  # an error message is cut there (client input in it: ~100, quoted)
 
 
 class RequestError(Exception):
@@ -77,6 +79,18 @@ class RequestError(Exception):
     def __init__(self, status: HTTPStatus, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+QUOTED = reprlib.Repr()  # what an error quotes of a client's input: ~100 characters at most
+QUOTED.maxstring = QUOTED.maxother = 100
+QUOTED.maxlist = QUOTED.maxdict = QUOTED.maxtuple = QUOTED.maxset = 10
+QUOTED.maxlevel = 3
+
+
+def quoted(value) -> str:
+    """repr(value), cut to about 100 characters (a 1.9 MB string once came back whole);
+    nothing longer is ever built."""
+    return QUOTED.repr(value)
 
 
 def parse_json_object(body: bytes) -> dict:
@@ -257,6 +271,9 @@ class PageHandler(BaseHTTPRequestHandler):
     empty_body_message = "empty body"
     server_version = "page_server"
     sys_version = ""  # no Python version in the Server header
+    # http.server answers a request line it cannot read as HTTP/0.9 did: a body without a
+    # status line. Every reply here has one.
+    default_request_version = "HTTP/1.0"
 
     @classmethod
     def load_pages(cls) -> dict[str, tuple[bytes, str]]:
@@ -303,6 +320,8 @@ class PageHandler(BaseHTTPRequestHandler):
         extra_headers: dict | None = None,
     ) -> None:
         """Every error as JSON; http.server calls this too, e.g. for a malformed request line."""
+        if message and len(message) > MAX_ERROR_CHARACTERS:  # http.server's quote a request line
+            message = message[:MAX_ERROR_CHARACTERS] + "..."
         self.log_error("%d %s", code, message or "")
         self.close_connection = True
         headers = {"Connection": "close", **(extra_headers or {})}
@@ -316,6 +335,14 @@ class PageHandler(BaseHTTPRequestHandler):
         if self.deadline_connection.expired:  # even the request line is incomplete
             self.command, self.request_version, self.requestline = "", "HTTP/1.0", ""
             self.send_error(HTTPStatus.REQUEST_TIMEOUT, late)
+            return False
+        line = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        if 0 < len(line.split()) != 3:  # GARBAGE, or HTTP/0.9's "GET /": 400, with a status line
+            self.command, self.request_version, self.requestline = "", "HTTP/1.0", line
+            self.send_error(
+                HTTPStatus.BAD_REQUEST,
+                f"malformed request line {quoted(line)}; expected: METHOD /path HTTP/1.1",
+            )
             return False
         if not super().parse_request():
             return False

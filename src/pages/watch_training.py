@@ -32,7 +32,7 @@ import NN_Numpy as nn
 from files.run_record import SETTING_RULES
 from learning import command_line
 from pages import draw_server, page_server
-from pages.page_server import RequestError
+from pages.page_server import RequestError, quoted
 
 PANEL_PER_CLASS = 3  # validation digits of each class on the page's fixed panel
 BATCH_SAMPLE = 16  # images of the current batch shown
@@ -347,13 +347,13 @@ class TrainingWatch(nn.TrainingHook):
             elif key == "learning_rate":
                 self.set_learning_rate(value)
             else:
-                raise ControlError(f"unknown key {key!r}; use 'action' or 'learning_rate'")
+                raise ControlError(f"unknown key {quoted(key)}; use 'action' or 'learning_rate'")
             self.lock.notify_all()
             return self.state_locked()
 
     def act(self, action) -> None:
         if action not in ACTIONS:
-            raise ControlError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+            raise ControlError(f"unknown action {quoted(action)}; use one of {', '.join(ACTIONS)}")
         if self.finished:
             raise ControlError(f"the training has finished; nothing to {action}")
         self.refuse_if_past(action)
@@ -371,7 +371,7 @@ class TrainingWatch(nn.TrainingHook):
 
     def set_learning_rate(self, value) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ControlError(f"learning_rate must be a number, got {value!r}")
+            raise ControlError(f"learning_rate must be a number, got {quoted(value)}")
         try:
             rate = float(value)
         except OverflowError:  # an integer of 400 digits is JSON too
