@@ -17,6 +17,7 @@ from that copy, outside the lock: a page costs the training little, no page cost
 from __future__ import annotations
 
 import argparse
+import collections
 import copy
 import math
 import re
@@ -39,6 +40,7 @@ BATCH_SAMPLE = 16  # images of the current batch shown
 LOSS_POINTS = 1000  # the per-batch loss curve keeps at most this many points (then halves)
 HEALTH_POINTS = 600  # likewise for the health samples
 HISTOGRAM_BINS = 41
+CONTROLS_KEPT = 200  # the control log keeps the latest this many (the page's, the record's)
 SMOOTHING = 0.98  # the per-batch loss is an exponential moving average: 0.98 old + 0.02 new
 
 ACTIONS = ("pause", "resume", "step", "epoch", "stop")
@@ -123,7 +125,9 @@ class TrainingWatch(nn.TrainingHook):
         self.run_until_epoch: int | None = None  # while paused: 'epoch' runs until self.epoch
         self.learning_rate = nn.learning_rate_at(0, config)  # of the latest update
         self.requested_learning_rate: float | None = None  # from the page, not yet applied
-        self.changes: list[dict] = []  # every control, and when: for the page and the record
+        # the controls, and when: for the page and the record; the latest CONTROLS_KEPT only
+        self.changes: collections.deque[dict] = collections.deque(maxlen=CONTROLS_KEPT)
+        self.changes_dropped = 0  # older ones no longer kept
         self.history: list[dict] = []
         self.epoch_seconds: list[float] = []  # training time per epoch, pauses left out
         self.epoch_running = 0.0  # seconds trained in the current epoch so far
@@ -210,6 +214,8 @@ class TrainingWatch(nn.TrainingHook):
         """What the run record adds: every control the page sent, and when."""
         with self.lock:
             record = {"controls": [dict(change) for change in self.changes]}
+            if self.changes_dropped:
+                record["controls_dropped"] = self.changes_dropped
             if self.divergence:
                 record["diverged"] = self.divergence
             return record
@@ -367,7 +373,7 @@ class TrainingWatch(nn.TrainingHook):
             self.paused, self.run_until_epoch = True, self.epoch + 1
         elif action == "stop":
             self.stopping = True
-        self.changes.append(self.event(action=action))
+        self.log_control(action=action)
 
     def set_learning_rate(self, value) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -383,7 +389,7 @@ class TrainingWatch(nn.TrainingHook):
             raise ControlError("the training has finished; the learning rate has nothing to do")
         self.refuse_if_past("change the learning rate")
         self.requested_learning_rate = rate
-        self.changes.append(self.event(learning_rate=rate))
+        self.log_control(learning_rate=rate)
 
     def refuse_if_past(self, action: str) -> None:
         """409 for a control the run can no longer obey."""
@@ -394,8 +400,10 @@ class TrainingWatch(nn.TrainingHook):
         if self.divergence and action != "stop":
             raise ControlConflict(f"{self.divergence}; only stop is possible")
 
-    def event(self, **what) -> dict:
-        return {"epoch": self.epoch, "batches_done": self.batches_done, **what}
+    def log_control(self, **what) -> None:
+        """A control, and when, in the log: past CONTROLS_KEPT, the oldest is dropped, counted."""
+        self.changes_dropped += len(self.changes) == CONTROLS_KEPT
+        self.changes.append({"epoch": self.epoch, "batches_done": self.batches_done, **what})
 
     def state(self) -> dict:
         histograms = self.weight_histograms()
@@ -422,6 +430,7 @@ class TrainingWatch(nn.TrainingHook):
             "learning_rate": self.requested_learning_rate or self.learning_rate,
             "history": [dict(h) for h in self.history],
             "changes": [dict(c) for c in self.changes],
+            "changes_dropped": self.changes_dropped,  # older controls no longer listed
             "seconds_per_epoch": per_epoch,
             "seconds_left": left,
             "loss_curve": list(self.loss_curve.points),

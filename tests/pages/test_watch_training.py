@@ -142,6 +142,20 @@ def test_a_huge_control_is_quoted_in_about_100_characters(served):
         assert json.loads(reply)["error"].startswith(error)
 
 
+def test_the_control_log_keeps_the_latest_200_and_counts_the_rest():
+    # Issue #29, item 4: 5,000 pause posts made /state 316 kB a poll, all in the record
+    watch = wt.TrainingWatch(CONFIG)
+    for _ in range(5000):
+        watch.control({"action": "pause"})
+    watch.control({"action": "resume"})
+    state = watch.state()
+    assert len(state["changes"]) == 200 and state["changes_dropped"] == 4801
+    assert state["changes"][-1]["action"] == "resume"
+    assert len(json.dumps(state)) < 20_000
+    record = watch.record()
+    assert len(record["controls"]) == 200 and record["controls_dropped"] == 4801
+
+
 def test_the_first_layer_is_sent_as_bytes():
     weights = np.random.default_rng(0).normal(0, 0.05, (784, 3)).astype(np.float32)
     weights[0, 0], weights[1, 0], weights[:, 1] = 10.0, -10.0, 0.0  # two outliers, a zero unit
