@@ -44,6 +44,8 @@ CONTROLS_KEPT = 200  # the control log keeps the latest this many (the page's, t
 SMOOTHING = 0.98  # the per-batch loss is an exponential moving average: 0.98 old + 0.02 new
 
 ACTIONS = ("pause", "resume", "step", "epoch", "stop")
+POLLS_PER_SECOND = 40  # GET /state, /weights, /batch answered at most this often, all tabs
+POLL_WAIT = 2.0  # seconds a poll may wait for its turn; beyond, 503 (never, with 32 workers)
 
 
 class ControlError(ValueError):
@@ -145,6 +147,8 @@ class TrainingWatch(nn.TrainingHook):
         self.snapshot_batch = -1  # batches_done when the latest snapshot was taken
         self.weights_cache: tuple[int, bytes, float] | None = None
         self.histograms: tuple[int, list[dict]] = (0, [])  # (snapshot, per layer)
+        self.state_cache: tuple[tuple, dict[int, bytes]] = ((), {})  # see state_json
+        self.state_encoding = threading.Lock()  # one thread encodes a new state, not each
         self.message = "reading the data"
 
     # -- the hook: called by NN_Numpy.train() in the training thread --------------------------
@@ -440,6 +444,47 @@ class TrainingWatch(nn.TrainingHook):
             "snapshot": self.snapshot_version,
         }
 
+    def state_key(self) -> tuple:
+        """What /state shows, but for the counters of every batch (batches_done, the curves'
+        newest points), which a poll sees as of the latest snapshot: at most `interval` old."""
+        return (
+            self.snapshot_version,
+            self.epoch,
+            self.started,
+            self.paused,
+            self.holding,
+            self.finished,
+            self.stopping,
+            self.message,
+            self.changes_dropped + len(self.changes),
+            self.requested_learning_rate,
+            self.learning_rate,
+        )
+
+    def state_json(self, since: int = 0) -> bytes:
+        """GET /state[?since=N] as JSON bytes, encoded once per state (state_key) and `since`,
+        whichever tab asks: polling clients cost the training a lookup, not an encoding each
+        (16 of them once slowed it 18x)."""
+        with self.lock:
+            key, encoded = self.state_cache
+            if key == self.state_key() and since in encoded:
+                return encoded[since]
+        with self.state_encoding:
+            with self.lock:
+                key = self.state_key()
+                if self.state_cache[0] == key and since in self.state_cache[1]:
+                    return self.state_cache[1][since]
+            state = self.state()
+            state["loss_curve"] = [point for point in state["loss_curve"] if point[0] > since]
+            state["health"] = [sample for sample in state["health"] if sample["batch"] > since]
+            body = page_server.json_encoded(state)
+            with self.lock:
+                encoded = self.state_cache[1] if self.state_cache[0] == key else {}
+                if len(encoded) >= 64:  # tabs asking from many points: bounded
+                    encoded = {}
+                self.state_cache = (key, encoded | {since: body})
+            return body
+
     def weights_snapshot(self) -> tuple[int, bytes, float] | None:
         """(version, bytes, scale) of the first layer's weights in the latest snapshot, encoded
         once per snapshot whichever tab asks; None before the training starts."""
@@ -526,12 +571,18 @@ class WatchHandler(page_server.PageHandler):
 
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
+        if path in ("/state", "/weights", "/batch") and not self.server.take_turn():
+            self.send_error(HTTPStatus.SERVICE_UNAVAILABLE, "too many polls; try again shortly")
+            return
         if path == "/state" and query:
             match = re.fullmatch(r"since=([0-9]{1,15})", query)
             if match:
-                self.send_json(HTTPStatus.OK, self.state(since=int(match[1])))
+                body = self.server.watch.state_json(since=int(match[1]))
+                self.send_body(HTTPStatus.OK, "application/json", body)
             else:
                 self.send_error(HTTPStatus.BAD_REQUEST, "/state takes only ?since=N, N a batch")
+        elif self.path == "/state":
+            self.send_body(HTTPStatus.OK, "application/json", self.server.watch.state_json())
         elif self.path in ("/weights", "/batch"):
             self.send_bytes()
         else:
@@ -551,11 +602,8 @@ class WatchHandler(page_server.PageHandler):
             headers = {"X-Snapshot": str(version), "X-Scale": f"{scale:.6g}", "X-Units": str(units)}
         self.send_body(HTTPStatus.OK, "application/octet-stream", body, headers)
 
-    def state(self, since: int = 0) -> dict:
-        state = self.server.watch.state()
-        state["loss_curve"] = [point for point in state["loss_curve"] if point[0] > since]
-        state["health"] = [sample for sample in state["health"] if sample["batch"] > since]
-        return state
+    def state(self) -> dict:  # not reached: do_GET sends state_json's bytes
+        return self.server.watch.state()
 
     def control(self, body: bytes) -> dict:
         request = page_server.parse_json_object(body)
@@ -582,6 +630,21 @@ class WatchServer(page_server.PageServer):
         super().__init__(address, WatchHandler, **limits)
         self.watch = watch
         self.network_lock = threading.Lock()
+        self.turns = threading.Lock()
+        self.next_turn = 0.0  # when the next poll may be answered
+
+    def take_turn(self) -> bool:
+        """Wait (asleep, costing nothing) for this poll's turn: polls are answered at most
+        POLLS_PER_SECOND, however many clients loop on them, so they cannot starve the
+        training (16 once slowed it 18x); False if the turn is over POLL_WAIT away."""
+        with self.turns:
+            now = time.monotonic()
+            turn = max(now, self.next_turn)
+            if turn - now > POLL_WAIT:
+                return False
+            self.next_turn = turn + 1 / POLLS_PER_SECOND
+        time.sleep(turn - now)
+        return True
 
 
 # --- The command: python src/use_network.py watch [training options] ---------------------------

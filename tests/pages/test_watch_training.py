@@ -503,6 +503,30 @@ def test_controls_after_the_training_loop_are_refused_with_409(small_split):
         server.server_close()
 
 
+def test_polls_are_encoded_once_per_state_and_paced(small_split):
+    # Issue #29, item 2: 16 clients looping on /state and /weights slowed the training 18x
+    # (benchmarks/bench_watch.py --pollers 16 measures it)
+    watch = wt.TrainingWatch(CONFIG)
+    first = watch.state_json()
+    assert watch.state_json() is first and watch.state_json(since=5) is watch.state_json(5)
+    watch.control({"action": "pause"})  # a new state: encoded anew
+    assert watch.state_json() is not first and json.loads(watch.state_json())["paused"]
+    server = wt.WatchServer(("127.0.0.1", 0), watch)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        assert get_json(port, "/state")[1]["paused"] is True
+        with server.turns:
+            server.next_turn = time.monotonic() + 60  # as if polls were queued for a minute
+        for path in ("/state", "/weights", "/batch"):
+            status, answer = get_json(port, path)
+            assert (status, answer) == (503, {"error": "too many polls; try again shortly"})
+        assert get_json(port, "/control", "POST", b'{"action": "resume"}')[0] == 200  # unpaced
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_before_the_training_starts(small_split):
     watch = wt.TrainingWatch(CONFIG)
     server = wt.WatchServer(("127.0.0.1", 0), watch)
