@@ -8,6 +8,12 @@ page closed:  train() with watch_training's hook and its page server up, nobody 
 page open:    the same with the page open in headless Chromium (it asks for /state twice a
               second and for the weights and images at most once, and draws every chart)
 
+With --pollers N (issue #29): instead, batches trained in --seconds with the page served
+and nobody polling, against N client processes each looping on GET /state and GET /weights
+as fast as they are answered (the training must keep at least 2/3 of its quiet speed).
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_watch.py --pollers 16
+
 For each: train()'s wall time (the epochs and their evaluation), and the CPU time of this
 process (the training, its distortion thread and the server's threads). Chromium's own CPU
 time is counted apart, from /proc: on a machine with a spare core it costs the training
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -112,13 +119,83 @@ def train_once(way: str, split, config, driver) -> tuple[float, float, float, fl
     return wall, cpu, chromium, getattr(hook, "seconds", 0.0)
 
 
+POLLER = """
+import http.client, sys
+port = int(sys.argv[1])
+while True:
+    for path in ("/state", "/weights"):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path)
+            connection.getresponse().read()
+            connection.close()
+        except OSError:
+            pass
+"""
+
+
+def batches_polled(split, pollers: int, seconds: float) -> int:
+    """Batches trained in `seconds` with the page served and `pollers` client processes."""
+    config = nn.TrainConfig(epochs=1000)
+    watch = wt.TrainingWatch(config)
+    server = wt.WatchServer(("127.0.0.1", 0), watch)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = str(server.server_address[1])
+    thread = threading.Thread(
+        target=nn.train,
+        args=(nn.NeuralNetwork(seed=0), *split, config, lambda line: None, watch),
+        daemon=True,
+    )
+    thread.start()
+    while not watch.state()["started"]:
+        time.sleep(0.01)
+    clients = [subprocess.Popen([sys.executable, "-c", POLLER, port]) for _ in range(pollers)]
+    try:
+        start = watch.state()["batches_done"]
+        time.sleep(seconds)
+        trained = watch.state()["batches_done"] - start
+    finally:
+        for client in clients:
+            client.kill()
+            client.wait()
+        watch.control({"action": "stop"})
+        thread.join(30)
+        server.shutdown()
+        server.server_close()
+    return trained
+
+
+def main_pollers(args) -> None:
+    data = nn.load_split(None, nn.TrainConfig())
+    split = (data["X_train"], data["y_train"], data["X_val"], data["y_val"])
+    runs: dict[int, list[int]] = {0: [], args.pollers: []}
+    with threadpool_limits(1, user_api="blas"):
+        for round_ in range(args.rounds):
+            for pollers in [0, args.pollers][:: 1 if round_ % 2 == 0 else -1]:
+                runs[pollers].append(batches_polled(split, pollers, args.seconds))
+            print(
+                f"round {round_ + 1}: "
+                + ", ".join(f"{n} pollers {runs[n][-1]} batches" for n in runs),
+                flush=True,
+            )
+    quiet = statistics.median(runs[0])
+    polled = statistics.median(runs[args.pollers])
+    print(f"\nbatches trained in {args.seconds:g} s, 1 BLAS thread, medians of {args.rounds}:")
+    print(f"quiet page: {quiet:.0f}; {args.pollers} pollers: {polled:.0f} ({polled / quiet:.0%})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--pollers", type=int, default=0, help="measure N polling clients")
+    parser.add_argument("--seconds", type=float, default=8.0)
     args = parser.parse_args()
+    if args.pollers:
+        main_pollers(args)
+        return
     config = nn.TrainConfig(epochs=args.epochs)
     data = nn.load_split(None, config)
     split = (data["X_train"], data["y_train"], data["X_val"], data["y_val"])

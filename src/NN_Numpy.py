@@ -464,6 +464,10 @@ class TrainingHook:
     def epoch_done(self, stats: dict, network, optimizer) -> None:
         """After the epoch's evaluation: stats is the epoch's entry in the history."""
 
+    def diverged(self, message: str, network, optimizer) -> None:
+        """The loss is no longer finite (message says where); train() raises TrainingDiverged
+        next, unless the hook raises StopTraining (the run then ends as if stopped)."""
+
     def record(self) -> dict:
         """What run_training adds to the run record (e.g. the page's controls, and when)."""
         return {}
@@ -522,6 +526,7 @@ def train(network, X_train, y_train, X_val=None, y_val=None, config=None, log=pr
                     loss, grad_logits = softmax_cross_entropy(logits, labels)
                     if not np.isfinite(loss):  # NaN would spread to every weight: stop now
                         why = run_checks.divergence_message(loss, epoch, batch, config)
+                        hook.diverged(why, network, optimizer)
                         raise TrainingDiverged(why)
                     # 3. backward: dL/dparameter for every layer, by the chain rule
                     network.backward(grad_logits)
@@ -646,6 +651,10 @@ def run_training(config: TrainConfig, args, argv: list[str], hook=None) -> int:
         print(f"error: {error}. No model was saved.", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - start
+    if not history:  # stopped before the first epoch ended: a model that has not learned
+        why = "the training was stopped before its first epoch ended: nothing was learned"
+        print(f"error: {why}. No model was saved.", file=sys.stderr)
+        return 1
 
     # Evaluate the last epoch's weights, on validation rows they never trained on nor were
     # chosen by; with --train-on-all there are none, and the training rows stand in.

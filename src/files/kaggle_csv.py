@@ -27,6 +27,10 @@ N_CLASSES = 10
 
 PIXEL_COLUMNS = [f"pixel{k}" for k in range(N_PIXELS)]
 
+# A real header is 6,952 bytes (train.csv; 6,946 test.csv): one far longer is refused before
+# it is read whole (a header of 30M fields once ran pandas out of memory).
+MAX_HEADER_BYTES = 64 * 1024
+
 # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name
 CSV_OPTIONS = {"encoding": "utf-8-sig", "index_col": False}
 
@@ -59,6 +63,7 @@ def read_digits_csv(path, labelled=True, columns=None) -> tuple[np.ndarray, np.n
     path = Path(path)
     if columns is None:
         columns = ["label", *PIXEL_COLUMNS] if labelled else PIXEL_COLUMNS
+    check_header_length(path)
     try:
         # BoundedFile: gunzips a .gz, and stops reading a file far larger than a CSV of digits
         with BoundedFile(path) as file, warnings.catch_warnings():
@@ -83,6 +88,20 @@ def read_digits_csv(path, labelled=True, columns=None) -> tuple[np.ndarray, np.n
     else:
         labels = None
     return pixels, labels
+
+
+def check_header_length(path: Path) -> None:
+    """Refuse a CSV whose first line is over MAX_HEADER_BYTES, reading no more of it."""
+    try:
+        with BoundedFile(path) as file:
+            header = file.readline(MAX_HEADER_BYTES + 1)
+    except (ValueError, OSError, EOFError):
+        return  # not readable: the fast pass fails, and csv_problem says why
+    if len(header) > MAX_HEADER_BYTES:
+        raise InputError(
+            f"{path}, line 1: the header is over {MAX_HEADER_BYTES:,} bytes (Kaggle's is "
+            f"6,952: label,pixel0,...,pixel783); is it the right file?"
+        )
 
 
 FASHION_COLUMNS = ["label"] + [f"pixel{k}" for k in range(1, 785)]  # pixel1..pixel784

@@ -58,7 +58,7 @@ def build_parser(settings) -> argparse.ArgumentParser:
 def check_run_outputs(args) -> dict[str, Path]:
     """The figures a training run will write ({"predictions": path, "training_curves": path});
     before any work, its outputs (args.model, and the figures unless args.no_plots) are checked
-    against the data files it may read (check_outputs)."""
+    against every file it may read (check_outputs): the data files, and a --classes file."""
     if args.data_dir:
         folders = [args.data_dir]
     else:
@@ -70,7 +70,10 @@ def check_run_outputs(args) -> dict[str, Path]:
     outputs = [args.model]
     if not args.no_plots:
         outputs += list(figures.values())
-    check_outputs(outputs, data_files(folders))
+    inputs = data_files(folders)
+    if args.classes not in (None, "digits", "fashion"):  # a file of names (class_names)
+        inputs.append(Path(args.classes))
+    check_outputs(outputs, inputs)
     return figures
 
 

@@ -34,9 +34,11 @@ What every page gets:
 - Pages are served with a Content-Security-Policy that lets them load only their own files.
 - DNS rebinding and cross-site requests: when the server listens on a loopback address, a
   request whose Host header is not 127.0.0.1 or localhost (with or without the port) gets
-  403, and so does one whose Origin header names another site (or is "null": a sandboxed
-  frame, a file). Without this, a web page elsewhere could make the browser send requests
-  here (a form POST, or its own DNS name rebound to 127.0.0.1 to read the answers): harmless
+  403, and so does one whose Origin header is not the page's own, exactly
+  http://127.0.0.1:PORT or http://localhost:PORT (another scheme or port is another site,
+  such as a local web app on port 80; "null" is a sandboxed frame or a file). Without this,
+  a web page elsewhere could make the browser send requests here (a form POST, or its own
+  DNS name rebound to 127.0.0.1 to read the answers): harmless
   for the drawing page, which only reads digits, but not for a page with buttons, such as
   the live-training page's POST /control. It costs a header lookup per request. A server
   listening on another address (--host 0.0.0.0) trusts its network anyway: no check.
@@ -46,8 +48,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import queue
 import re
+import reprlib
 import socket
 import sys
 import threading
@@ -55,7 +59,6 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 HTML = "text/html; charset=utf-8"
 JAVASCRIPT = "text/javascript; charset=utf-8"
@@ -67,6 +70,7 @@ REQUEST_TIMEOUT = 10.0  # seconds for a whole request to arrive
 MAX_CONNECTIONS = 32  # connections served at once, one worker thread each
 MAX_WAITING = 256  # accepted connections waiting for a worker; more get 503 at once
 MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_ERROR_CHARACTERS = 400  # an error message is cut there (client input in it: ~100, quoted)
 
 
 class RequestError(Exception):
@@ -75,6 +79,18 @@ class RequestError(Exception):
     def __init__(self, status: HTTPStatus, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+QUOTED = reprlib.Repr()  # what an error quotes of a client's input: ~100 characters at most
+QUOTED.maxstring = QUOTED.maxother = 100
+QUOTED.maxlist = QUOTED.maxdict = QUOTED.maxtuple = QUOTED.maxset = 10
+QUOTED.maxlevel = 3
+
+
+def quoted(value) -> str:
+    """repr(value), cut to about 100 characters (a 1.9 MB string once came back whole);
+    nothing longer is ever built."""
+    return QUOTED.repr(value)
 
 
 def parse_json_object(body: bytes) -> dict:
@@ -86,6 +102,26 @@ def parse_json_object(body: bytes) -> dict:
     if not isinstance(data, dict):
         raise RequestError(HTTPStatus.BAD_REQUEST, "the body must be a JSON object {...}")
     return data
+
+
+def finite_only(data):
+    """data with every NaN and infinity made None (JSON's null): JSON has neither."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: finite_only(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite_only(value) for value in data]
+    return data
+
+
+def json_encoded(data) -> bytes:
+    """data as JSON, whatever numbers it holds (a diverged network's NaN: null); never a
+    NaN token, which browsers' JSON.parse refuses. The walk is made only when needed."""
+    try:
+        return json.dumps(data, allow_nan=False).encode()
+    except ValueError:  # a NaN or an infinity somewhere
+        return json.dumps(finite_only(data), allow_nan=False).encode()
 
 
 def json_bytes(status: int, data: dict) -> bytes:
@@ -235,6 +271,9 @@ class PageHandler(BaseHTTPRequestHandler):
     empty_body_message = "empty body"
     server_version = "page_server"
     sys_version = ""  # no Python version in the Server header
+    # http.server answers a request line it cannot read as HTTP/0.9 did: a body without a
+    # status line. Every reply here has one.
+    default_request_version = "HTTP/1.0"
 
     @classmethod
     def load_pages(cls) -> dict[str, tuple[bytes, str]]:
@@ -271,8 +310,7 @@ class PageHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def send_json(self, status: int, data: dict, extra_headers: dict | None = None) -> None:
-        body = json.dumps(data, allow_nan=False).encode()
-        self.send_body(status, "application/json", body, extra_headers)
+        self.send_body(status, "application/json", json_encoded(data), extra_headers)
 
     def send_error(
         self,
@@ -282,6 +320,8 @@ class PageHandler(BaseHTTPRequestHandler):
         extra_headers: dict | None = None,
     ) -> None:
         """Every error as JSON; http.server calls this too, e.g. for a malformed request line."""
+        if message and len(message) > MAX_ERROR_CHARACTERS:  # http.server's quote a request line
+            message = message[:MAX_ERROR_CHARACTERS] + "..."
         self.log_error("%d %s", code, message or "")
         self.close_connection = True
         headers = {"Connection": "close", **(extra_headers or {})}
@@ -295,6 +335,14 @@ class PageHandler(BaseHTTPRequestHandler):
         if self.deadline_connection.expired:  # even the request line is incomplete
             self.command, self.request_version, self.requestline = "", "HTTP/1.0", ""
             self.send_error(HTTPStatus.REQUEST_TIMEOUT, late)
+            return False
+        line = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        if 0 < len(line.split()) != 3:  # GARBAGE, or HTTP/0.9's "GET /": 400, with a status line
+            self.command, self.request_version, self.requestline = "", "HTTP/1.0", line
+            self.send_error(
+                HTTPStatus.BAD_REQUEST,
+                f"malformed request line {quoted(line)}; expected: METHOD /path HTTP/1.1",
+            )
             return False
         if not super().parse_request():
             return False
@@ -316,8 +364,10 @@ class PageHandler(BaseHTTPRequestHandler):
                 f"this server answers requests for 127.0.0.1:{port} only, not {host[:100]!r}",
             )
             return False
+        # the page's own origin exactly: scheme, name and port (not another local web app's)
+        origins = {f"http://{name}:{port}" for name in ("127.0.0.1", "localhost")}
         origin = self.headers.get("Origin")
-        if origin is not None and urlsplit(origin).netloc.lower() not in allowed:  # "null" too
+        if origin is not None and origin.strip().lower() not in origins:  # "null" too
             self.send_error(HTTPStatus.FORBIDDEN, "cross-site requests are not answered")
             return False
         return True

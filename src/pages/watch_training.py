@@ -17,6 +17,7 @@ from that copy, outside the lock: a page costs the training little, no page cost
 from __future__ import annotations
 
 import argparse
+import collections
 import copy
 import math
 import re
@@ -29,22 +30,35 @@ from pathlib import Path
 import numpy as np
 
 import NN_Numpy as nn
+from files.run_record import SETTING_RULES
 from learning import command_line
 from pages import draw_server, page_server
-from pages.page_server import RequestError
+from pages.page_server import RequestError, quoted
 
 PANEL_PER_CLASS = 3  # validation digits of each class on the page's fixed panel
 BATCH_SAMPLE = 16  # images of the current batch shown
 LOSS_POINTS = 1000  # the per-batch loss curve keeps at most this many points (then halves)
 HEALTH_POINTS = 600  # likewise for the health samples
 HISTOGRAM_BINS = 41
+CONTROLS_KEPT = 200  # the control log keeps the latest this many (the page's, the record's)
 SMOOTHING = 0.98  # the per-batch loss is an exponential moving average: 0.98 old + 0.02 new
 
 ACTIONS = ("pause", "resume", "step", "epoch", "stop")
+POLLS_PER_SECOND = 40  # GET /state, /weights, /batch answered at most this often, all tabs
+POLL_WAIT = 2.0  # seconds a poll may wait for its turn; beyond, 503 (never, with 32 workers)
 
 
 class ControlError(ValueError):
     """A control request the controller refuses; its text names the problem (the page's 400)."""
+
+    status = HTTPStatus.BAD_REQUEST
+
+
+class ControlConflict(ControlError):
+    """A well-formed control the run can no longer obey (the page's 409): it has left the
+    training loop, or it diverged (then only stop is possible)."""
+
+    status = HTTPStatus.CONFLICT
 
 
 def first_layer_bytes(weights: np.ndarray) -> tuple[bytes, float]:
@@ -107,11 +121,15 @@ class TrainingWatch(nn.TrainingHook):
         self.epoch = 0  # epochs finished
         self.batches_done = 0  # in the run
         self.paused = self.finished = self.stopping = self.holding = False
+        self.left_loop = False  # past the last batch: the final evaluation, the saving
+        self.divergence: str | None = None  # what the page says about a divergence
         self.run_until_batch: int | None = None  # while paused: 'step' runs until batches_done
         self.run_until_epoch: int | None = None  # while paused: 'epoch' runs until self.epoch
         self.learning_rate = nn.learning_rate_at(0, config)  # of the latest update
         self.requested_learning_rate: float | None = None  # from the page, not yet applied
-        self.changes: list[dict] = []  # every control, and when: for the page and the record
+        # the controls, and when: for the page and the record; the latest CONTROLS_KEPT only
+        self.changes: collections.deque[dict] = collections.deque(maxlen=CONTROLS_KEPT)
+        self.changes_dropped = 0  # older ones no longer kept
         self.history: list[dict] = []
         self.epoch_seconds: list[float] = []  # training time per epoch, pauses left out
         self.epoch_running = 0.0  # seconds trained in the current epoch so far
@@ -129,6 +147,8 @@ class TrainingWatch(nn.TrainingHook):
         self.snapshot_batch = -1  # batches_done when the latest snapshot was taken
         self.weights_cache: tuple[int, bytes, float] | None = None
         self.histograms: tuple[int, list[dict]] = (0, [])  # (snapshot, per layer)
+        self.state_cache: tuple[tuple, dict[int, bytes]] = ((), {})  # see state_json
+        self.state_encoding = threading.Lock()  # one thread encodes a new state, not each
         self.message = "reading the data"
 
     # -- the hook: called by NN_Numpy.train() in the training thread --------------------------
@@ -182,11 +202,27 @@ class TrainingWatch(nn.TrainingHook):
             self.predict_panel(network)
             self.take_snapshot(network)
             self.hold(network, optimizer)
+            self.left_loop = self.epoch >= self.epochs
+
+    def diverged(self, message: str, network, optimizer) -> None:
+        """The loss is no longer finite: hold the run, paused, the page saying so, until the
+        user stops it (stop then saves the last finite snapshot, see hold)."""
+        with self.lock:
+            if self.snapshot_batch != self.batches_done:
+                self.take_snapshot(network)  # the weights may still be finite, only too big
+            batch = self.batches_done + 1
+            self.note_divergence(batch, optimizer.learning_rate, "the loss became not finite")
+            self.hold(network, optimizer)
 
     def record(self) -> dict:
         """What the run record adds: every control the page sent, and when."""
         with self.lock:
-            return {"controls": [dict(change) for change in self.changes]}
+            record = {"controls": [dict(change) for change in self.changes]}
+            if self.changes_dropped:
+                record["controls_dropped"] = self.changes_dropped
+            if self.divergence:
+                record["diverged"] = self.divergence
+            return record
 
     # -- inside the hook, with the lock held ---------------------------------------------------
 
@@ -200,6 +236,10 @@ class TrainingWatch(nn.TrainingHook):
             self.lock.wait()
         self.holding = False
         if self.stopping:
+            self.left_loop = True
+            if self.divergence:  # the network is broken: train() returns the last finite one
+                for layer, kept in zip(network.layers, self.network_copy.layers):
+                    layer.weights[...], layer.bias[...] = kept.weights, kept.bias
             raise nn.StopTraining
         if self.requested_learning_rate is not None:
             optimizer.learning_rate = self.learning_rate = self.requested_learning_rate
@@ -214,13 +254,33 @@ class TrainingWatch(nn.TrainingHook):
         return not (self.run_until_epoch is not None and self.epoch < self.run_until_epoch)
 
     def take_snapshot(self, network, images=None, labels=None) -> None:
-        """A copy of the network for the page (weights, drawing pad) and the batch's images."""
+        """A copy of the network for the page (weights, drawing pad) and the batch's images.
+        Never a broken one: weights no longer finite are a divergence, and the copy stays the
+        last finite one (what a stop then saves)."""
+        if not all(np.isfinite(p).all() for p in network.parameters()):  # 0.1 ms
+            self.note_divergence(self.batches_done, self.learning_rate, "the weights overflowed")
+            return
         self.network_copy = copy.deepcopy(network)  # 0.2 ms
         self.snapshot_version += 1
         self.snapshot_batch = self.batches_done
         if images is not None:
             self.batch_images = np.array(images[:BATCH_SAMPLE])
             self.batch_labels = [int(label) for label in labels[:BATCH_SAMPLE]]
+
+    def note_divergence(self, batch: int, rate: float, what: str) -> None:
+        """The run diverged at this batch: pause it and tell the page, in words."""
+        if self.divergence:
+            return
+        if self.epoch >= 1:
+            then = f"stop saves the last finite snapshot, from batch {self.snapshot_batch:,}"
+        else:
+            then = "no epoch has finished, so stop saves no model"
+        self.divergence = (
+            f"the training diverged at batch {batch:,} (epoch {self.epoch + 1}) with learning "
+            f"rate {rate:g}: {what}; {then}"
+        )
+        self.message = self.divergence
+        self.paused, self.run_until_batch, self.run_until_epoch = True, None, None
 
     def measure_health(self, network) -> dict:
         """Per layer: RMS of dL/dW; |update| / |W| of the step just made (against the snapshot
@@ -269,7 +329,8 @@ class TrainingWatch(nn.TrainingHook):
         for layer, start, start_limit in zip(network.layers, self.start_weights, self.start_limits):
             # the bins span 99.5% of either (now: of every 7th weight, plenty for a picture)
             limit = max(start_limit, float(np.percentile(np.abs(layer.weights.ravel()[::7]), 99.5)))
-            moved = np.linalg.norm(layer.weights - start) / max(np.linalg.norm(start), 1e-12)
+            with np.errstate(over="ignore"):  # weights near overflow: inf, sent as null
+                moved = np.linalg.norm(layer.weights - start) / max(np.linalg.norm(start), 1e-12)
             layers.append(
                 {
                     "limit": limit,
@@ -296,15 +357,16 @@ class TrainingWatch(nn.TrainingHook):
             elif key == "learning_rate":
                 self.set_learning_rate(value)
             else:
-                raise ControlError(f"unknown key {key!r}; use 'action' or 'learning_rate'")
+                raise ControlError(f"unknown key {quoted(key)}; use 'action' or 'learning_rate'")
             self.lock.notify_all()
             return self.state_locked()
 
     def act(self, action) -> None:
         if action not in ACTIONS:
-            raise ControlError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
+            raise ControlError(f"unknown action {quoted(action)}; use one of {', '.join(ACTIONS)}")
         if self.finished:
             raise ControlError(f"the training has finished; nothing to {action}")
+        self.refuse_if_past(action)
         if action == "pause":
             self.paused = True
         elif action == "resume":
@@ -315,24 +377,37 @@ class TrainingWatch(nn.TrainingHook):
             self.paused, self.run_until_epoch = True, self.epoch + 1
         elif action == "stop":
             self.stopping = True
-        self.changes.append(self.event(action=action))
+        self.log_control(action=action)
 
     def set_learning_rate(self, value) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ControlError(f"learning_rate must be a number, got {value!r}")
+            raise ControlError(f"learning_rate must be a number, got {quoted(value)}")
         try:
             rate = float(value)
         except OverflowError:  # an integer of 400 digits is JSON too
             rate = math.inf
-        if not (math.isfinite(rate) and rate > 0):
+        in_range = SETTING_RULES["learning_rate"][1]  # the rule --learning-rate obeys
+        if not (math.isfinite(rate) and in_range(rate)):
             raise ControlError(f"learning_rate must be a finite number > 0, got {rate!r}")
         if self.finished:
             raise ControlError("the training has finished; the learning rate has nothing to do")
+        self.refuse_if_past("change the learning rate")
         self.requested_learning_rate = rate
-        self.changes.append(self.event(learning_rate=rate))
+        self.log_control(learning_rate=rate)
 
-    def event(self, **what) -> dict:
-        return {"epoch": self.epoch, "batches_done": self.batches_done, **what}
+    def refuse_if_past(self, action: str) -> None:
+        """409 for a control the run can no longer obey."""
+        if self.left_loop:
+            raise ControlConflict(
+                f"the training has left its loop (evaluating and saving); too late to {action}"
+            )
+        if self.divergence and action != "stop":
+            raise ControlConflict(f"{self.divergence}; only stop is possible")
+
+    def log_control(self, **what) -> None:
+        """A control, and when, in the log: past CONTROLS_KEPT, the oldest is dropped, counted."""
+        self.changes_dropped += len(self.changes) == CONTROLS_KEPT
+        self.changes.append({"epoch": self.epoch, "batches_done": self.batches_done, **what})
 
     def state(self) -> dict:
         histograms = self.weight_histograms()
@@ -359,6 +434,7 @@ class TrainingWatch(nn.TrainingHook):
             "learning_rate": self.requested_learning_rate or self.learning_rate,
             "history": [dict(h) for h in self.history],
             "changes": [dict(c) for c in self.changes],
+            "changes_dropped": self.changes_dropped,  # older controls no longer listed
             "seconds_per_epoch": per_epoch,
             "seconds_left": left,
             "loss_curve": list(self.loss_curve.points),
@@ -367,6 +443,47 @@ class TrainingWatch(nn.TrainingHook):
             "panel": self.panel_predictions,
             "snapshot": self.snapshot_version,
         }
+
+    def state_key(self) -> tuple:
+        """What /state shows, but for the counters of every batch (batches_done, the curves'
+        newest points), which a poll sees as of the latest snapshot: at most `interval` old."""
+        return (
+            self.snapshot_version,
+            self.epoch,
+            self.started,
+            self.paused,
+            self.holding,
+            self.finished,
+            self.stopping,
+            self.message,
+            self.changes_dropped + len(self.changes),
+            self.requested_learning_rate,
+            self.learning_rate,
+        )
+
+    def state_json(self, since: int = 0) -> bytes:
+        """GET /state[?since=N] as JSON bytes, encoded once per state (state_key) and `since`,
+        whichever tab asks: polling clients cost the training a lookup, not an encoding each
+        (16 of them once slowed it 18x)."""
+        with self.lock:
+            key, encoded = self.state_cache
+            if key == self.state_key() and since in encoded:
+                return encoded[since]
+        with self.state_encoding:
+            with self.lock:
+                key = self.state_key()
+                if self.state_cache[0] == key and since in self.state_cache[1]:
+                    return self.state_cache[1][since]
+            state = self.state()
+            state["loss_curve"] = [point for point in state["loss_curve"] if point[0] > since]
+            state["health"] = [sample for sample in state["health"] if sample["batch"] > since]
+            body = page_server.json_encoded(state)
+            with self.lock:
+                encoded = self.state_cache[1] if self.state_cache[0] == key else {}
+                if len(encoded) >= 64:  # tabs asking from many points: bounded
+                    encoded = {}
+                self.state_cache = (key, encoded | {since: body})
+            return body
 
     def weights_snapshot(self) -> tuple[int, bytes, float] | None:
         """(version, bytes, scale) of the first layer's weights in the latest snapshot, encoded
@@ -454,12 +571,18 @@ class WatchHandler(page_server.PageHandler):
 
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
+        if path in ("/state", "/weights", "/batch") and not self.server.take_turn():
+            self.send_error(HTTPStatus.SERVICE_UNAVAILABLE, "too many polls; try again shortly")
+            return
         if path == "/state" and query:
             match = re.fullmatch(r"since=([0-9]{1,15})", query)
             if match:
-                self.send_json(HTTPStatus.OK, self.state(since=int(match[1])))
+                body = self.server.watch.state_json(since=int(match[1]))
+                self.send_body(HTTPStatus.OK, "application/json", body)
             else:
                 self.send_error(HTTPStatus.BAD_REQUEST, "/state takes only ?since=N, N a batch")
+        elif self.path == "/state":
+            self.send_body(HTTPStatus.OK, "application/json", self.server.watch.state_json())
         elif self.path in ("/weights", "/batch"):
             self.send_bytes()
         else:
@@ -479,18 +602,15 @@ class WatchHandler(page_server.PageHandler):
             headers = {"X-Snapshot": str(version), "X-Scale": f"{scale:.6g}", "X-Units": str(units)}
         self.send_body(HTTPStatus.OK, "application/octet-stream", body, headers)
 
-    def state(self, since: int = 0) -> dict:
-        state = self.server.watch.state()
-        state["loss_curve"] = [point for point in state["loss_curve"] if point[0] > since]
-        state["health"] = [sample for sample in state["health"] if sample["batch"] > since]
-        return state
+    def state(self) -> dict:  # not reached: do_GET sends state_json's bytes
+        return self.server.watch.state()
 
     def control(self, body: bytes) -> dict:
         request = page_server.parse_json_object(body)
         try:
             return self.server.watch.control(request)
         except ControlError as error:
-            raise RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
+            raise RequestError(error.status, str(error)) from None
 
     def panel(self) -> dict:
         return self.server.watch.panel()
@@ -510,6 +630,21 @@ class WatchServer(page_server.PageServer):
         super().__init__(address, WatchHandler, **limits)
         self.watch = watch
         self.network_lock = threading.Lock()
+        self.turns = threading.Lock()
+        self.next_turn = 0.0  # when the next poll may be answered
+
+    def take_turn(self) -> bool:
+        """Wait (asleep, costing nothing) for this poll's turn: polls are answered at most
+        POLLS_PER_SECOND, however many clients loop on them, so they cannot starve the
+        training (16 once slowed it 18x); False if the turn is over POLL_WAIT away."""
+        with self.turns:
+            now = time.monotonic()
+            turn = max(now, self.next_turn)
+            if turn - now > POLL_WAIT:
+                return False
+            self.next_turn = turn + 1 / POLLS_PER_SECOND
+        time.sleep(turn - now)
+        return True
 
 
 # --- The command: python src/use_network.py watch [training options] ---------------------------
@@ -564,8 +699,13 @@ def watch_training(config: nn.TrainConfig, args: argparse.Namespace, argv: list[
         try:
             status = nn.run_training(config, args, argv, hook=watch)
             try:  # from here on, Ctrl-C is the way to leave: nothing is left to lose
-                if status != 0:
+                if status != 0 and watch.stopping and watch.epoch == 0:
+                    watch.finish("stopped before the first epoch ended; no model was saved")
+                elif status != 0:
                     watch.finish("the training failed (see the terminal); no model was saved")
+                elif watch.divergence:
+                    kept = f"the last finite snapshot (batch {watch.snapshot_batch:,})"
+                    watch.finish(f"stopped after the divergence; {kept} was saved to {args.model}")
                 elif watch.stopping:
                     watch.finish(f"stopped early; the model was saved to {args.model}")
                 else:

@@ -22,6 +22,9 @@ def load_model(path: Path, dtype=nn.DTYPE) -> nn.NeuralNetwork:
             f"{path} maps {n_in} inputs to {n_out} outputs; a digit model "
             f"maps {nn.N_PIXELS} to {nn.N_CLASSES}"
         )
+    # An unusable history is refused by every command, as report does: e.g. an empty one, of a
+    # model stopped before its first epoch ended (the live page saved such models before #29).
+    run_record.optional(network.record, "history", None)
     if run_record.optional(network.record, "settings.deskew", False):
         network.predict_logits = deskewing(network)
     return network

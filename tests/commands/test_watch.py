@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import get_json, wait_until
 
@@ -110,3 +111,54 @@ def test_a_port_in_use_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"error: cannot serve on 127.0.0.1:{port}: ") and err.count("\n") == 1
     assert err.rstrip().endswith("try another --port")
+
+
+# Issue #29, items 1 and 3: a divergence on the page, and a stop before any epoch ended
+
+
+def test_a_divergence_is_said_and_stop_saves_the_last_finite_snapshot(tmp_path):
+    process, port = start_watch(tmp_path, "--epochs", "300")
+    try:
+        wait_until(lambda: get_json(port, "/state")[1]["epoch"] >= 1, timeout=60)
+        get_json(port, "/control", "POST", b'{"action": "pause"}')
+        wait_until(lambda: get_json(port, "/state")[1]["held"])
+        get_json(port, "/control", "POST", b'{"learning_rate": 1e308}')
+        get_json(port, "/control", "POST", b'{"action": "step"}')
+        wait_until(lambda: "diverged" in get_json(port, "/state")[1]["message"])
+        said = get_json(port, "/state")[1]["message"]
+        batch = int(re.search(r"from batch ([0-9,]+)$", said)[1].replace(",", ""))
+        assert get_json(port, "/control", "POST", b'{"action": "stop"}')[0] == 200
+        wait_until(lambda: get_json(port, "/state")[1]["finished"], timeout=60)
+        model = tmp_path / "model.npz"
+        assert get_json(port, "/state")[1]["message"] == (
+            f"stopped after the divergence; the last finite snapshot (batch {batch:,}) was "
+            f"saved to {model}"
+        )
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0 and "Traceback" not in err, err
+    network = nn.NeuralNetwork.load(model)
+    assert all(np.isfinite(p).all() for p in network.parameters())
+    assert network.record["diverged"] == said
+    assert network.record["metrics"]["accuracy"] > 0.5  # the snapshot learned something
+
+
+def test_stop_before_the_first_epoch_ends_saves_nothing_and_says_so(tmp_path):
+    process, port = start_watch(tmp_path, "--epochs", "3")
+    try:
+        assert get_json(port, "/control", "POST", b'{"action": "stop"}')[0] == 200
+        wait_until(lambda: get_json(port, "/state")[1]["finished"], timeout=60)
+        message = get_json(port, "/state")[1]["message"]
+        assert message == "stopped before the first epoch ended; no model was saved"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 1 and "Traceback" not in err, err
+    assert err.splitlines()[0] == (
+        "error: the training was stopped before its first epoch ended: nothing was learned. "
+        "No model was saved."
+    )
+    assert not (tmp_path / "model.npz").exists()

@@ -304,3 +304,16 @@ def test_a_bad_value_after_blank_lines_names_the_editors_line(tmp_path):
     with pytest.raises(nn.InputError) as info:
         kaggle_csv.read_digits_csv(path)
     assert str(info.value) == f"{path}, line 6, column 'pixel783': 'x' is not a number"
+
+
+@pytest.mark.parametrize("name", ["train.csv", "train.csv.gz"])
+def test_a_huge_header_is_refused_in_one_line_before_it_is_read(tmp_path, name):
+    # Issue #29, item 11: a header of 30M fields (60 MB) ran pandas out of memory
+    header = ",".join(f"c{k}" for k in range(20_000))  # 128 KB, no newline within the bound
+    path = tmp_path / name
+    data = (header + "\n" + ",".join(["0"] * 20_000) + "\n").encode()
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    assert error_for(path) == (
+        f"{path}, line 1: the header is over 65,536 bytes (Kaggle's is 6,952: "
+        "label,pixel0,...,pixel783); is it the right file?"
+    )

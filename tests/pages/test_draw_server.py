@@ -56,8 +56,8 @@ def post_image(port: int, image: bytes):
 
 def raw_exchange(port: int, data: bytes) -> tuple[int | None, bytes]:
     """Send raw bytes, read until the server closes; returns (status, body). The status is
-    None for a reply in HTTP/0.9 style, the body alone, which http.server gives to a request
-    line without a valid HTTP version."""
+    None for a reply in HTTP/0.9 style, the body alone, which http.server gave to a request
+    line without a valid HTTP version (before issue #29: now every reply has a status line)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(data)
         reply = b""
@@ -293,10 +293,11 @@ def test_wrong_methods_are_405(server, trained, method, path, allowed):
     "line, status",
     [
         (b"GET / / HTTP/1.1\r\n\r\n", 400),
-        (b"GET / HTTP/one\r\n\r\n", None),
-        (b"GARBAGE\r\n\r\n", None),
-        (b"\x00\xff\r\n\r\n", None),
-        (b"GET / HTTP/9.9\r\n\r\n", None),
+        (b"GET / HTTP/one\r\n\r\n", 400),  # issue #29, item 8: these four had no status line
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"\x00\xff\r\n\r\n", 400),
+        (b"GET / HTTP/9.9\r\n\r\n", 505),
+        (b"GET /\r\n\r\n", 400),  # HTTP/0.9
         (b"BREW /predict HTTP/1.1\r\n\r\n", 501),
     ],
 )
@@ -305,6 +306,40 @@ def test_malformed_requests_get_json_errors(server, trained, line, status):
     assert got == status
     assert_json_error(reply)
     assert_still_serving(server, trained)
+
+
+@pytest.mark.parametrize(
+    "line, error",
+    [
+        (b"GARBAGE", "malformed request line 'GARBAGE'; expected: METHOD /path HTTP/1.1"),
+        (b"GET /", "malformed request line 'GET /'; expected: METHOD /path HTTP/1.1"),
+        (b"GET / HTTP/one", "Bad request version ('HTTP/one')"),
+    ],
+)
+def test_a_malformed_request_line_gets_a_400_status_line_naming_it(server, line, error):
+    # Issue #29, item 8: http.server answered these in HTTP/0.9 style, a body alone
+    with socket.create_connection(("127.0.0.1", server), timeout=10) as sock:
+        sock.sendall(line + b"\r\n\r\n")
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == b"HTTP/1.0 400 Bad Request"
+    assert json.loads(body) == {"error": error}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"X" * 60_000,  # one word
+        b"GET /" + b"x" * 60_000 + b" HTTP/one",  # a bad version: http.server quotes the line
+        b"B" * 60_000 + b" / HTTP/1.0",  # an unknown method: http.server quotes it
+    ],
+)
+def test_an_error_quotes_at_most_about_100_characters_of_the_request_line(server, line):
+    # Issue #29, item 7: error replies echoed what the client sent, whole
+    status, reply = raw_exchange(server, line + b"\r\n\r\n")
+    assert status in (400, 501) and len(json.loads(reply)["error"]) <= 403
 
 
 def test_a_client_that_stalls_mid_body_is_dropped_and_others_are_served(server, trained):
@@ -478,6 +513,26 @@ def test_requests_naming_another_site_are_refused(server, trained, headers):
     assert_json_error(body)
     status, _, _ = request(server, "GET", "/", headers=headers)
     assert status == 403
+    assert_still_serving(server, trained)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://localhost",  # port 80: another local web app
+        "https://127.0.0.1",  # port 443
+        "https://127.0.0.1:{port}",  # another scheme, the same port
+        "ftp://127.0.0.1:{port}",
+        "http://127.0.0.1:{port}/",  # an origin has no path
+        "http://127.0.0.1:{port}@evil.example",
+        "http://[::1]:1",
+    ],
+)
+def test_an_origin_other_than_the_pages_own_exactly_is_refused(server, trained, origin):
+    # Issue #29, item 6: the scheme and the port were ignored
+    headers = {"Origin": origin.format(port=server)}
+    status, _, body = request(server, "POST", "/predict", canvas_png(), headers)
+    assert (status, json.loads(body)) == (403, {"error": "cross-site requests are not answered"})
     assert_still_serving(server, trained)
 
 

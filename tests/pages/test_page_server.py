@@ -16,6 +16,7 @@ class StateHandler(page_server.PageHandler):
         ("GET", "/state"): "state",
         ("POST", "/control"): "control",
         ("GET", "/bug"): "bug",
+        ("GET", "/broken"): "broken",
     }
 
     def state(self) -> dict:
@@ -29,6 +30,9 @@ class StateHandler(page_server.PageHandler):
 
     def bug(self) -> dict:
         raise ZeroDivisionError("a bug in a handler")
+
+    def broken(self) -> dict:  # what a diverged network's numbers look like
+        return {"loss": float("nan"), "layers": [{"moved": float("inf")}, (1.5, -float("inf"))]}
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +96,20 @@ def test_other_methods_and_paths(port, method, path, status, allow):
 def test_a_bug_in_a_handler_is_a_500_without_details_and_the_server_goes_on(port):
     assert request(port, "GET", "/bug")[::2] == (500, {"error": "internal error"})
     assert request(port, "GET", "/state")[0] == 200
+
+
+def strict_json(reply: bytes):
+    """JSON as a browser's JSON.parse reads it: NaN, Infinity are not JSON."""
+    return json.loads(reply, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+
+
+def test_nan_and_infinity_are_sent_as_null(port):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/broken")
+        response = connection.getresponse()
+        status, reply = response.status, response.read()
+    finally:
+        connection.close()
+    assert status == 200
+    assert strict_json(reply) == {"loss": None, "layers": [{"moved": None}, [1.5, None]]}

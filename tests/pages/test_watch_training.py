@@ -121,6 +121,41 @@ def test_bad_controls_are_refused_naming_the_problem(request_, error):
     assert watch.state() == before
 
 
+def test_a_huge_control_is_quoted_in_about_100_characters(served):
+    # Issue #29, item 7: a 1.9 MB action came back whole in the 400 reply
+    port, _ = served
+    cut = "'" + "a" * 47 + "..." + "a" * 48 + "'"  # 100 characters
+    for body, error in [
+        (json.dumps({"action": "a" * 1_900_000}), f"unknown action {cut}; use one of "),
+        (json.dumps({"a" * 1_900_000: 1}), f"unknown key {cut}; use 'action' or "),
+        (
+            json.dumps({"learning_rate": "a" * 1_900_000}),
+            f"learning_rate must be a number, got {cut}",
+        ),
+        (
+            json.dumps({"learning_rate": [[["a"]]] * 100_000}),
+            "learning_rate must be a number, got [[['a']], [['a']],",
+        ),
+    ]:
+        status, _, reply = request(port, "POST", "/control", body.encode())
+        assert status == 400 and len(reply) < 300
+        assert json.loads(reply)["error"].startswith(error)
+
+
+def test_the_control_log_keeps_the_latest_200_and_counts_the_rest():
+    # Issue #29, item 4: 5,000 pause posts made /state 316 kB a poll, all in the record
+    watch = wt.TrainingWatch(CONFIG)
+    for _ in range(5000):
+        watch.control({"action": "pause"})
+    watch.control({"action": "resume"})
+    state = watch.state()
+    assert len(state["changes"]) == 200 and state["changes_dropped"] == 4801
+    assert state["changes"][-1]["action"] == "resume"
+    assert len(json.dumps(state)) < 20_000
+    record = watch.record()
+    assert len(record["controls"]) == 200 and record["controls_dropped"] == 4801
+
+
 def test_the_first_layer_is_sent_as_bytes():
     weights = np.random.default_rng(0).normal(0, 0.05, (784, 3)).astype(np.float32)
     weights[0, 0], weights[1, 0], weights[:, 1] = 10.0, -10.0, 0.0  # two outliers, a zero unit
@@ -374,6 +409,122 @@ def test_hostile_requests_get_4xx_json_and_the_training_goes_on(
     assert json.loads(reply)["error"].startswith(error)
     wait_until(lambda: watch.state()["batches_done"] > before)
     assert watch.state()["paused"] is False
+
+
+def strict_json(reply: bytes):
+    """JSON as a browser's JSON.parse reads it: NaN and Infinity are not JSON."""
+    return json.loads(reply, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+
+
+def test_a_huge_finite_rate_diverges_and_the_page_still_answers_and_says_so(served_alone, mnist):
+    port, watch = served_alone
+    get_json(port, "/control", "POST", b'{"action": "pause"}')
+    wait_until(lambda: held(watch))
+    batch, epoch = watch.state()["batches_done"], watch.state()["epoch"]
+    status, _ = get_json(port, "/control", "POST", b'{"learning_rate": 1e308}')
+    assert status == 200  # finite and > 0: the rule --learning-rate obeys too
+    get_json(port, "/control", "POST", b'{"action": "step"}')
+    wait_until(lambda: held(watch) and watch.state()["batches_done"] == batch + 1)
+    said = (
+        f"the training diverged at batch {batch + 1:,} (epoch {epoch + 1}) with learning rate "
+        f"1e+308: the weights overflowed; stop saves the last finite snapshot, from batch "
+        f"{batch:,}"
+    )
+    for path in ("/state", f"/state?since={batch}"):
+        status, _, reply = request(port, "GET", path)
+        assert status == 200 and strict_json(reply)["message"] == said
+    assert request(port, "GET", "/weights")[0] == 200
+    status, _, reply = request(port, "POST", "/predict", canvas_png(mnist[0][0]))
+    assert status == 200 and strict_json(reply)["best_guess"] in range(10)
+    for control in (b'{"action": "resume"}', b'{"action": "step"}', b'{"learning_rate": 0.01}'):
+        status, _, reply = request(port, "POST", "/control", control)
+        assert (status, strict_json(reply)) == (409, {"error": f"{said}; only stop is possible"})
+    status, _, reply = request(port, "POST", "/control", b'{"action": "stop"}')
+    assert status == 200 and strict_json(reply)["stopping"] is True
+    wait_until(lambda: watch.state()["finished"])
+    kept = watch.drawing_network()
+    assert all(np.isfinite(p).all() for p in kept.parameters())
+
+
+def test_a_divergence_between_snapshots_holds_the_run_and_stop_returns_the_last_finite_one(
+    small_split,
+):
+    config = nn.TrainConfig(epochs=3, batch_size=100, learning_rate=1e4, seed=0)
+    network = nn.NeuralNetwork(seed=0)
+    watch = wt.TrainingWatch(config, interval=3600)  # snapshots: the first batch, then
+    outcome = {}
+
+    def target():
+        outcome["history"] = nn.train(network, *small_split, config, lambda line: None, watch)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    wait_until(lambda: held(watch))
+    assert watch.state()["message"] == (
+        "the training diverged at batch 5 (epoch 1) with learning rate 10000: the loss became "
+        "not finite; no epoch has finished, so stop saves no model"
+    )
+    watch.control({"action": "stop"})
+    thread.join(30)
+    assert outcome["history"] == []  # train() returned: stopped, not an exception
+    assert watch.snapshot_batch == 4  # taken at the divergence: still finite, if too big
+    for layer, kept in zip(network.layers, watch.drawing_network().layers):
+        np.testing.assert_array_equal(layer.weights, kept.weights)
+        np.testing.assert_array_equal(layer.bias, kept.bias)
+
+
+def test_controls_after_the_training_loop_are_refused_with_409(small_split):
+    # Issue #29, item 5: a stop sent during the final evaluation got 200, and the page then
+    # said "stopped early" and the record listed a control that never took effect
+    config = nn.TrainConfig(epochs=1, batch_size=100, negatives=0.0, seed=0)
+    watch = wt.TrainingWatch(config)
+    nn.train(nn.NeuralNetwork(seed=0), *small_split, config, lambda line: None, watch)
+    server = wt.WatchServer(("127.0.0.1", 0), watch)  # the run evaluates and saves, not done
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        for control, what in [
+            (b'{"action": "stop"}', "stop"),
+            (b'{"action": "pause"}', "pause"),
+            (b'{"learning_rate": 0.01}', "change the learning rate"),
+        ]:
+            status, answer = get_json(port, "/control", "POST", control)
+            assert (status, answer) == (
+                409,
+                {
+                    "error": f"the training has left its loop (evaluating and saving); too late "
+                    f"to {what}"
+                },
+            )
+        assert watch.record() == {"controls": []} and watch.state()["stopping"] is False
+        assert get_json(port, "/control", "POST", b'{"action": "fly"}')[0] == 400  # still 400
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_polls_are_encoded_once_per_state_and_paced(small_split):
+    # Issue #29, item 2: 16 clients looping on /state and /weights slowed the training 18x
+    # (benchmarks/bench_watch.py --pollers 16 measures it)
+    watch = wt.TrainingWatch(CONFIG)
+    first = watch.state_json()
+    assert watch.state_json() is first and watch.state_json(since=5) is watch.state_json(5)
+    watch.control({"action": "pause"})  # a new state: encoded anew
+    assert watch.state_json() is not first and json.loads(watch.state_json())["paused"]
+    server = wt.WatchServer(("127.0.0.1", 0), watch)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        assert get_json(port, "/state")[1]["paused"] is True
+        with server.turns:
+            server.next_turn = time.monotonic() + 60  # as if polls were queued for a minute
+        for path in ("/state", "/weights", "/batch"):
+            status, answer = get_json(port, path)
+            assert (status, answer) == (503, {"error": "too many polls; try again shortly"})
+        assert get_json(port, "/control", "POST", b'{"action": "resume"}')[0] == 200  # unpaced
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_before_the_training_starts(small_split):

@@ -235,3 +235,19 @@ def test_sigterm_is_ctrl_c_and_a_killed_runs_temp_file_is_removed_next_time(mode
     assert copy.read_bytes() == model.read_bytes()
     nn.NeuralNetwork.load(copy).save(copy)  # the next write
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+@pytest.mark.parametrize("output", ["--model", "--figures-dir"])
+def test_the_classes_file_is_an_input_no_output_may_overwrite(tmp_path, capsys, output):
+    # Issue #29, item 10: --model names.txt once replaced the --classes file by the model
+    names = tmp_path / ("predictions.png" if output == "--figures-dir" else "names.txt")
+    names.write_text("\n".join(f"class {n}" for n in range(10)) + "\n")
+    before = names.read_bytes()
+    target = tmp_path if output == "--figures-dir" else names
+    argv = ["--epochs", "1", "--limit", "600", "--classes", str(names), output, str(target)]
+    if output == "--figures-dir":
+        argv += ["--model", str(tmp_path / "m.npz")]
+    assert nn.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {names} is also read by this run; write the output elsewhere\n"
+    assert names.read_bytes() == before

@@ -25,6 +25,31 @@ def test_gradcheck_and_report_refuse_a_model_of_other_sizes(tmp_path, capsys, si
         )
 
 
+def test_every_command_refuses_a_model_that_never_finished_an_epoch(model, tmp_path, capsys):
+    # Issue #29, item 3: a stop before the first epoch ended once saved a model at chance
+    # that predict and submit used without a word (report alone refused it)
+    network = nn.NeuralNetwork.load(model)
+    network.record["history"] = []
+    network.record["stopped_early"] = {"epochs_done": 0}
+    network.save(tmp_path / "untrained.npz")
+    path = tmp_path / "untrained.npz"
+    line = (  # report's own line, before: now every command's
+        f"error: {path} has an unusable history: 0 entries, fewer than 1; "
+        "retrain the model: python src/NN_Numpy.py"
+    )
+    image = tmp_path / "x.png"
+    image.write_bytes(b"")  # never read: the model is refused first
+    for argv in (
+        ["predict", "--model", str(path), str(image)],
+        ["submit", "--model", str(path), "--out", str(tmp_path / "s.csv")],
+        ["report", "--model", str(path)],
+        ["gradcheck", "--model", str(path)],
+    ):
+        assert un.main(argv) == 1, argv
+        assert one_error_line(capsys) == line, argv
+    assert not (tmp_path / "s.csv").exists()
+
+
 def test_test_time_augmentation_averages_the_image_and_four_one_pixel_moves():
     from using import digit_model
 
