@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import NN_Numpy as nn
+from using import math_checks
 
 
 def numerical_gradient(f, x, eps=1e-6):
@@ -137,8 +138,6 @@ def test_a_non_digit_s_target_is_uniform_and_its_gradient_matches_finite_differe
 
 def test_a_sigmoid_network_backpropagates_as_finite_differences_say():
     """--activation sigmoid: every parameter of the whole 784-128-64-10 network, in float64."""
-    from using import math_checks
-
     network = nn.NeuralNetwork(seed=3, dtype=np.float64, activation="sigmoid")
     assert [layer.activation for layer in network.layers] == ["sigmoid", "sigmoid", "identity"]
     rng = np.random.default_rng(3)
