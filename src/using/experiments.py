@@ -24,7 +24,6 @@ import contextlib
 import copy
 import csv
 import io
-import multiprocessing
 import queue as queues
 import re
 import shlex
@@ -32,7 +31,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field, fields
-from multiprocessing.connection import wait
 from pathlib import Path
 
 import numpy as np
@@ -328,7 +326,12 @@ def run(variants: list[Variant], receive, context: str = "spawn") -> list[int]:
     receive(message) in a thread of this process for every message they send ({"variant": i,
     "kind": "line" | "started" | "progress" | "epoch" | "done", ...}). Returns their exit
     statuses (0: trained and saved; 1: failed, its error line sent; 130: interrupted).
-    Ctrl-C here reaches the variants too: they stop, and it is raised once they have."""
+    Ctrl-C here reaches the variants too: they stop, and it is raised once they have.
+    multiprocessing is imported here: importing it names __main__ __mp_main__ too, which
+    a command that starts no process should not do."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
     ctx = multiprocessing.get_context(context)
     messages = ctx.Queue(QUEUE_SIZE)
     processes = [
