@@ -97,14 +97,15 @@ LESSONS = {
     ),
     "distortions": Lesson(
         "training images distorted (moved, turned, warped) or as they are",
-        "without distortions the training loss falls lower, but validation gains less than "
-        "it, and the handwriting by other writers is read worse: judge it on that set",
+        "without them the training loss falls far lower (the images are easier) but "
+        "validation does not: at 5 epochs both read as well (97.4%); they pay in long runs "
+        "(98.7% against 97.6% at 100, measurements.md): try --epochs 30, and the handwriting",
         {"distorted": [], "plain": NO_DISTORTIONS},
     ),
     "hidden-sizes": Lesson(
         "hidden layers of 128 and 64 units, or 32 and 16",
-        "the small network has a quarter of the parameters and trains faster, but ends a "
-        "little less accurate; its 32 weight pictures each look for more at once",
+        "the small network has a quarter of the parameters and takes less time an epoch, but "
+        "ends less accurate; its 32 weight pictures each look for more at once",
         {"128-64": [], "32-16": ["--hidden", "32", "16"]},
     ),
 }
