@@ -103,6 +103,19 @@ def relu_backward(grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
     return grad_output * (output > 0)  # d relu/dz = 1 where z > 0 (same as output > 0), else 0
 
 
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    # 1 / (1 + e^-z), written as (1 + tanh(z / 2)) / 2, the same function: e^-z overflows
+    # for z < -88 in float32, tanh never does
+    return 0.5 * (1 + np.tanh(0.5 * z))  # in (0, 1), elementwise
+
+
+def sigmoid_backward(grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
+    # d sigmoid/dz = s (1 - s), at most 0.25 (at z = 0): every sigmoid layer a gradient passes
+    # down through shrinks it 4x or more. Stacked, the first layers barely learn: the
+    # "vanishing gradient" that ReLU, whose slope is 1 where it is on, does not have.
+    return grad_output * output * (1 - output)
+
+
 def identity(z: np.ndarray) -> np.ndarray:
     return z
 
@@ -166,17 +179,23 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
 # it receives dL/dz = (probs - targets) / B straight from the loss.
 ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "relu": (relu, relu_backward),
+    "sigmoid": (sigmoid, sigmoid_backward),
     "identity": (identity, identity_backward),
 }
+HIDDEN_ACTIVATIONS = ("relu", "sigmoid")  # --activation: the hidden layers'; relu, the default
 
 
 # --- 3. One fully connected layer ---------------------------------------------------------------
+
+INITS = ("he", "zero")  # --init: random weights at He's scale (the default), or all zero
 
 
 class FCLayer:
     """output = activation(input @ weights + bias), for a batch of inputs at once."""
 
-    def __init__(self, n_in: int, n_out: int, activation="relu", rng=None, dtype=DTYPE) -> None:
+    def __init__(
+        self, n_in: int, n_out: int, activation="relu", rng=None, dtype=DTYPE, init="he"
+    ) -> None:
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose from {list(ACTIVATIONS)}")
         if rng is None:
@@ -191,8 +210,15 @@ class FCLayer:
         # first layer's inputs are pixels, not ReLU outputs; the same rule serves it well.)
         # The output layer, Glorot: std = sqrt(2 / (n_in + n_out)), a little smaller: the
         # first logits are small (std about 0.3), every class about as likely, and the first
-        # loss near ln 10 = 2.30 (2.32-2.43 measured, seeds 0-2).
-        if activation == "relu":
+        # loss near ln 10 = 2.30 (2.32-2.43 measured, seeds 0-2). Sigmoid layers get Glorot's
+        # scale too: it was made for activations like it, with a slope near 1/4 around 0.
+        # --init zero shows why the default is random (He): all-zero weights make every unit
+        # of a layer compute the same thing and get the same gradient, so they stay the same
+        # forever (and a ReLU at z = 0 passes no gradient at all: nothing below the logits
+        # learns).
+        if init == "zero":
+            std = 0.0
+        elif activation == "relu":
             std = np.sqrt(2 / n_in)
         else:
             std = np.sqrt(2 / (n_in + n_out))
@@ -224,19 +250,26 @@ MAX_PARAMETERS = 50_000_000  # a model file claiming more is refused before allo
 
 
 class NeuralNetwork:
-    """A stack of FCLayers: ReLU hidden layers, then the logits, whose softmax gives the class
-    probabilities; trained on cross-entropy."""
+    """A stack of FCLayers: hidden layers (ReLU, or sigmoid with --activation sigmoid), then the
+    logits, whose softmax gives the class probabilities; trained on cross-entropy."""
 
-    def __init__(self, layer_sizes=(N_PIXELS, 128, 64, N_CLASSES), seed=0, dtype=DTYPE) -> None:
+    def __init__(
+        self,
+        layer_sizes=(N_PIXELS, 128, 64, N_CLASSES),
+        seed=0,
+        dtype=DTYPE,
+        activation="relu",
+        init="he",
+    ) -> None:
         layer_sizes = [int(n) for n in layer_sizes]
         problem = model_file.layer_sizes_problem(layer_sizes, MAX_PARAMETERS)
         if problem:  # fewer than two sizes, one below 1, or too many parameters
             raise InputError(problem)
         pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))  # (n_in, n_out) of each layer
         rng = np.random.default_rng(seed)
-        activations = ["relu"] * (len(pairs) - 1) + ["identity"]  # the last layer: the logits
+        activations = [activation] * (len(pairs) - 1) + ["identity"]  # the last: the logits
         self.layers = [
-            FCLayer(n_in, n_out, activation, rng, dtype)
+            FCLayer(n_in, n_out, activation, rng, dtype, init)
             for (n_in, n_out), activation in zip(pairs, activations)
         ]
         self.layer_sizes = layer_sizes
@@ -312,7 +345,8 @@ class NeuralNetwork:
         """Read a model written by save(). model_file.read_model checks every array before it is
         trusted (sizes, shapes, finite values) and never unpickles: read it there."""
         sizes, arrays, record = model_file.read_model(path, dtype, MAX_PARAMETERS)
-        network = cls(sizes, dtype=dtype)
+        activation = run_record.hidden_activation(record)  # relu for a model saved before it
+        network = cls(sizes, dtype=dtype, activation=activation)
         for layer, (weights, bias) in zip(network.layers, arrays):
             layer.weights = weights
             layer.bias = bias
@@ -430,6 +464,8 @@ class TrainConfig:
     styles: float = setting(0.0, "digits drawn in styles MNIST lacks, a share of the rows")
     deskew: bool = setting(False, "straighten every image by its slant, in training and in use")
     hidden: tuple = setting((128, 64), "hidden layer sizes")
+    activation: str = setting("relu", "the hidden layers' activation", HIDDEN_ACTIVATIONS)
+    init: str = setting("he", "initial weights: random at He's scale, or all zero", INITS)
     val_fraction: float = setting(0.2, "share of labelled rows held out for validation")
     train_on_all: bool = setting(False, "train on every labelled row, no validation (final model)")
     limit: int | None = setting(None, "use only the first N labelled rows")
@@ -639,7 +675,7 @@ def run_training(config: TrainConfig, args, argv: list[str], hook=None) -> int:
     else:
         print(f"Split: {len(y_train):,} training, {len(y_val):,} validation rows (stratified)")
     sizes = [N_PIXELS, *config.hidden, N_CLASSES]
-    network = NeuralNetwork(sizes, seed=config.seed)
+    network = NeuralNetwork(sizes, config.seed, activation=config.activation, init=config.init)
     n_parameters = sum(p.size for p in network.parameters())
     print(f"Network: {'-'.join(map(str, sizes))}, {n_parameters:,} parameters")
     print("Training: " + ", ".join(f"{k}={v}" for k, v in asdict(config).items()))

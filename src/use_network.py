@@ -8,6 +8,7 @@ The work is in the module named on the right.
     python src/use_network.py gradcheck              # backprop vs differences  math_checks.py
     python src/use_network.py explain                # one step's multiplies    math_checks.py
     python src/use_network.py watch                  # train, live in a browser watch_training.py
+    python src/use_network.py compare LESSON         # variants side by side    compare_server.py
 
 The network itself, and how it learns, is in NN_Numpy.py: train it first with
 `python src/NN_Numpy.py`. The imports run one way: those modules import NN_Numpy (and each
@@ -25,7 +26,7 @@ import numpy as np
 import NN_Numpy as nn
 from files import paths
 from learning import command_line
-from pages import draw_server, watch_training
+from pages import compare_server, draw_server, watch_training
 from using import figures, math_checks, photos, submission
 from using.digit_model import load_digit_model, load_model, threshold_of
 
@@ -170,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,  # its options are NN_Numpy.py's own: use_network.py watch --help
         help="train as NN_Numpy.py does (the same options) and watch it learn in your browser",
     )
+    commands.add_parser(
+        "compare",
+        add_help=False,  # its options are its own and NN_Numpy.py's: use_network.py compare --help
+        help="train two or more variants at once and compare them in your browser (ready "
+        "lessons: use_network.py compare --help)",
+    )
     return parser
 
 
@@ -204,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         argv = sys.argv[1:]
     if list(argv[:1]) == ["watch"]:  # NN_Numpy's parser reads the training's options
         return watch_training.main(list(argv[1:]))
+    if list(argv[:1]) == ["compare"]:  # its own parser, and NN_Numpy's for each variant
+        return compare_server.main(list(argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     if problem := option_problem(args):

@@ -137,11 +137,12 @@ def member_header(data, name: str) -> tuple[tuple, np.dtype]:
 
 def output_bounds(layers: list) -> list[float]:
     """The largest |value| each layer can output for any input in [0, 1]: |x @ W + b| <=
-    max over columns of sum |W| * max |x| + max |b|, and relu never grows a value. Above
-    float32's range, a forward pass can give inf, then NaN probabilities."""
+    max over columns of sum |W| * max |x| + max |b|; relu never grows a value, and a sigmoid
+    gives at most 1, so a layer's input is at most the larger of 1 and the bound before.
+    Above float32's range, a forward pass can give inf, then NaN probabilities."""
     bound, bounds = 1.0, []  # pixels in [0, 1]
     for weights, bias in layers:  # (n_in, n_out), (n_out,)
         column_sums = np.abs(weights).sum(axis=0, dtype=np.float64)  # (n_out,)
-        bound = float(column_sums.max() * bound + np.abs(bias).max(initial=0))
+        bound = float(column_sums.max() * max(bound, 1.0) + np.abs(bias).max(initial=0))
         bounds.append(bound)
     return bounds

@@ -191,6 +191,8 @@ SETTING_RULES = {
     "styles": (float, lambda v: 0 <= v <= 1, "must be 0-1 (a share of the rows)"),
     "deskew": (bool, lambda v: True, ""),
     "hidden": (list, lambda v: all(1 <= n <= 10_000 for n in v), "sizes must be 1-10000"),
+    "activation": (str, lambda v: v in ("relu", "sigmoid"), "must be relu or sigmoid"),
+    "init": (str, lambda v: v in ("he", "zero"), "must be he or zero"),
     "val_fraction": (float, lambda v: 0 < v < 1, "must be in (0, 1)"),
     "train_on_all": (bool, lambda v: True, ""),
     "limit": (int, lambda v: v is None or v >= 1, "must be >= 1"),  # None: every row
@@ -348,6 +350,19 @@ def check_against_weights(fields: dict, sizes: list[int]) -> None:
             f"its run record is another run's: data.classes names {len(classes)} classes, the "
             f"weights give {sizes[-1]}; {RETRAIN}"
         )
+
+
+def hidden_activation(record: Record) -> str:
+    """The activation of a model's hidden layers (settings.activation), which its weights need
+    to give their answers: relu for a model saved before the setting existed, or with no
+    usable record at all (every model then was ReLU). A setting that is there but unusable is
+    an InputError: the weights are never run through a guessed activation."""
+    for key in ("settings", "settings.activation"):
+        if key in record.problems:
+            raise InputError(
+                f"{record.model} has an unusable {key}: {record.problems[key]}; {RETRAIN}"
+            )
+    return record.get("settings", {}).get("activation", "relu")
 
 
 RECORD_PACKAGES = ["numpy", "pandas", "scikit-learn", "matplotlib", "pillow"]

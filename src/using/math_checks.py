@@ -64,7 +64,8 @@ def explain_step(network: nn.NeuralNetwork, x, labels) -> list[str]:
     lines = [f"One training step on a batch of B={len(x)} images, network {sizes}", "forward:"]
     logits = network.forward(x)
     for i, layer in enumerate(network.layers, 1):
-        output = "z, the logits (softmax is in the loss)" if i == len(network.layers) else "relu(z)"
+        last = i == len(network.layers)
+        output = "z, the logits (softmax is in the loss)" if last else f"{layer.activation}(z)"
         shapes = f"{layer.input.shape} @ {layer.weights.shape} + {layer.bias.shape}"
         lines.append(
             f"  layer {i}: z = input @ weights + bias: {shapes} -> "
@@ -83,7 +84,7 @@ def explain_step(network: nn.NeuralNetwork, x, labels) -> list[str]:
         how = (
             "dL/doutput (softmax in the loss)"
             if layer.activation == "identity"
-            else ("dL/doutput * relu'(z)")
+            else f"dL/doutput * {layer.activation}'(z)"
         )
         text = (
             f"  layer {i + 1}: grad_z = {how}: {grad.shape}; grad_weights = input.T @ grad_z:"

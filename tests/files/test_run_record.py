@@ -236,3 +236,22 @@ def test_a_record_that_is_not_json_or_not_text(model, tmp_path):
     assert nn.NeuralNetwork.load(tmp_path / "ints.npz").record.problems == {
         "": "it is not JSON text"
     }
+
+
+# Issue #27: the hidden layers' activation, which the weights need, is read from the record
+
+
+def test_the_activation_comes_from_the_record_and_is_never_guessed(model, tmp_path):
+    sigmoid = with_record(model, tmp_path / "s.npz", put("settings", "activation", "sigmoid"))
+    assert [layer.activation for layer in nn.NeuralNetwork.load(sigmoid).layers] == [
+        "sigmoid",
+        "identity",
+    ]
+    older = with_record(model, tmp_path / "old.npz", drop("settings", "activation"))
+    assert nn.NeuralNetwork.load(older).layers[0].activation == "relu"  # saved before the option
+    bad = with_record(model, tmp_path / "bad.npz", put("settings", "activation", "tanh"))
+    with pytest.raises(nn.InputError) as info:
+        nn.NeuralNetwork.load(bad)
+    assert str(info.value) == (
+        f'{bad} has an unusable settings.activation: "tanh" must be relu or sigmoid; {RETRAIN}'
+    )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import NN_Numpy as nn
+from using import math_checks
 
 
 def numerical_gradient(f, x, eps=1e-6):
@@ -26,7 +27,7 @@ def relative_error(a, b):
     return np.abs(a - b).max() / max(np.abs(a).max(), np.abs(b).max(), 1e-12)
 
 
-@pytest.mark.parametrize("activation", ["relu", "identity"])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "identity"])
 def test_layer_gradients_match_finite_differences(activation):
     rng = np.random.default_rng(1)
     layer = nn.FCLayer(7, 5, activation, rng, dtype=np.float64)
@@ -133,3 +134,23 @@ def test_a_non_digit_s_target_is_uniform_and_its_gradient_matches_finite_differe
         up = nn.softmax_cross_entropy(logits + step, labels)[0]
         down = nn.softmax_cross_entropy(logits - step, labels)[0]
         assert grad[i, k] == pytest.approx((up - down) / (2 * eps), rel=1e-6)
+
+
+def test_a_sigmoid_network_backpropagates_as_finite_differences_say():
+    """--activation sigmoid: every parameter of the whole 784-128-64-10 network, in float64."""
+    network = nn.NeuralNetwork(seed=3, dtype=np.float64, activation="sigmoid")
+    assert [layer.activation for layer in network.layers] == ["sigmoid", "sigmoid", "identity"]
+    rng = np.random.default_rng(3)
+    x, labels = rng.random((8, 784)), rng.integers(0, 10, 8)
+    errors = math_checks.gradient_check(network, x, labels, entries=20)
+    assert len(errors) == 6 and max(errors.values()) < 1e-6, errors
+
+
+def test_sigmoid_is_the_logistic_function_and_never_overflows():
+    z = np.array([-1000.0, -20.0, 0.0, 3.0, 1000.0], dtype=np.float32)
+    with np.errstate(all="raise"):  # no overflow warning anywhere
+        s = nn.sigmoid(z)
+    assert s.dtype == np.float32
+    logistic = 1 / (1 + np.exp(-z[1:4].astype(np.float64)))
+    np.testing.assert_allclose(s[1:4], logistic, rtol=0, atol=1e-7)  # float32's precision
+    assert s[0] == 0 and s[-1] == 1 and s[2] == 0.5

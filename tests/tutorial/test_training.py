@@ -107,3 +107,42 @@ def test_train_adds_the_share_of_non_digits_to_the_rows_it_trains_on(small_split
         np.testing.assert_array_equal(seen.X[:500], X)  # the digits first, untouched
     with pytest.raises(ValueError, match=r"^--negatives must be 0-1 \(a share of the rows\)"):
         nn.TrainConfig(negatives=1.5)
+
+
+def test_zero_initial_weights_keep_every_unit_the_same(small_split):
+    """--init zero: the symmetry no unit can break. Every first-layer unit starts equal and gets
+    the same gradient; with ReLU, none at all (relu passes no gradient at z = 0)."""
+    X_train, y_train, X_val, y_val = small_split
+    network = nn.NeuralNetwork(seed=0, init="zero")
+    assert all(not layer.weights.any() for layer in network.layers)
+    config = nn.TrainConfig(epochs=2, init="zero")
+    nn.train(network, X_train, y_train, X_val, y_val, config, log=lambda line: None)
+    weights = network.layers[0].weights  # (784, 128): one column a unit
+    assert (weights == weights[:, :1]).all()  # all 128 pictures the same
+    assert network.accuracy(X_val, y_val) < 0.2  # it cannot learn more than the commonest digit
+    he = nn.NeuralNetwork(seed=0)  # the default: the same random draws as ever
+    assert np.std(he.layers[0].weights) == pytest.approx(np.sqrt(2 / 784), rel=0.02)
+
+
+@pytest.mark.parametrize(
+    "options, sizes, activation",
+    [
+        (["--activation", "sigmoid"], [784, 128, 64, 10], "sigmoid"),
+        (["--hidden", "32", "16"], [784, 32, 16, 10], "relu"),
+        (["--init", "zero"], [784, 128, 64, 10], "relu"),
+    ],
+)
+def test_the_new_settings_train_save_and_load_back(tmp_path, options, sizes, activation):
+    path = tmp_path / "model.npz"
+    argv = ["--limit", "1500", "--epochs", "1", "--no-plots", "--model", str(path), *options]
+    assert nn.main(argv) == 0
+    network = nn.NeuralNetwork.load(path)
+    assert network.layer_sizes == sizes
+    assert [layer.activation for layer in network.layers[:-1]] == [activation] * 2
+    settings = network.record["settings"]
+    assert settings["activation"] == activation
+    assert settings["init"] == ("zero" if "--init" in options else "he")
+    # read back, it answers as at training time: the record's accuracy on the same rows
+    data = nn.load_split(None, nn.TrainConfig(limit=1500))
+    accuracy = network.accuracy(data["X_val"], data["y_val"])
+    assert accuracy == network.record["metrics"]["accuracy"]
