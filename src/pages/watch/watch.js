@@ -589,7 +589,8 @@ function drawMap() {
   g.clearRect(0, 0, size, size);
   mapScreen = [];
   if (!map || !map.points.length) return;
-  const mine = drawnPoint && drawnPoint.points[map.layer];
+  // the drawing, placed by this very map's network and PCA (a new epoch's comes next)
+  const mine = drawnPoint && drawnPoint.epoch === map.epoch && drawnPoint.points[map.layer];
   const all = mine ? [...map.points, mine] : map.points;
   const xs = all.map((p) => p[0]);
   const ys = all.map((p) => p[1]);
