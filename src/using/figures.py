@@ -189,6 +189,7 @@ def plot_points_map(network, images, labels, seed: int, path: Path, names=nn.DIG
     2-D by PCA (top row) and by t-SNE (bottom), one panel per layer, left to right."""
     import matplotlib.pyplot as plt
 
+    literal = class_names.literal_text  # a class name is text, even with two "$" in it
     rows = points_map.map_sample(labels, seed=seed)
     labels = labels[rows]
     points = points_map.layer_points(network, images[rows])
@@ -212,7 +213,9 @@ def plot_points_map(network, images, labels, seed: int, path: Path, names=nn.DIG
             ax.set_title(f"{method}: {name} ({size} numbers)", parse_math=False)
             ax.set(xticks=[], yticks=[])
     handles = [
-        plt.Line2D([], [], ls="", marker="o", color=plt.get_cmap("tab10")(k), label=names[k])
+        plt.Line2D(
+            [], [], ls="", marker="o", color=plt.get_cmap("tab10")(k), label=literal(names[k])
+        )
         for k in range(nn.N_CLASSES)
     ]
     handles.append(plt.Line2D([], [], ls="", marker="x", color="black", label="wrong answer"))
