@@ -6,7 +6,10 @@ BLAS thread, in one process.
 plain:        train() with the hook that does nothing, as python src/NN_Numpy.py runs it
 page closed:  train() with watch_training's hook and its page server up, nobody looking
 page open:    the same with the page open in headless Chromium (it asks for /state twice a
-              second and for the weights and images at most once, and draws every chart)
+              second and for the weights and images at most once, and draws every chart;
+              once an epoch it asks for the points map, issue #27)
+page open, no map: the same page with its points map switched off (the page as it was
+              before the map: what the map alone costs is the difference)
 
 With --pollers N (issue #29): instead, batches trained in --seconds with the page served
 and nobody polling, against N client processes each looping on GET /state and GET /weights
@@ -17,7 +20,10 @@ as fast as they are answered (the training must keep at least 2/3 of its quiet s
 For each: train()'s wall time (the epochs and their evaluation), and the CPU time of this
 process (the training, its distortion thread and the server's threads). Chromium's own CPU
 time is counted apart, from /proc: on a machine with a spare core it costs the training
-nothing; on a busy one it competes. Medians over the rounds.
+nothing; on a busy one it competes. Medians over the rounds. Then the points map's own
+work, done by a server thread once an epoch while the page is open (the forward pass of its
+1,000 digits and a PCA per layer): the median time of one epoch's, and of the first (which
+loads scikit-learn's PCA and SciPy and fits the pixels' map, the same every epoch after).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ import NN_Numpy as nn
 from pages import watch_training as wt
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-WAYS = ["plain", "page closed", "page open"]
+WAYS = ["plain", "page closed", "page open", "page open, no map"]
 
 
 def browser():
@@ -74,10 +80,31 @@ def cpu_seconds_below(root: int) -> float:
     return total
 
 
+class TimedLiveMap(wt.LiveMap):
+    """The page's points map, timing each epoch's projection (in the server's threads)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[tuple[float, float]] = []  # (wall, CPU of its thread) per projection
+
+    def maps(self) -> dict:
+        with self.lock:
+            fresh = self.computed is None or self.computed["epoch"] != self.epoch
+        start, cpu = time.perf_counter(), time.thread_time()
+        maps = super().maps()
+        if fresh:
+            self.times.append((time.perf_counter() - start, time.thread_time() - cpu))
+        return maps
+
+
 class TimedWatch(wt.TrainingWatch):
     """The page's hook, timing itself: the training thread's own cost of being watched."""
 
     seconds = 0.0
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.live_map = TimedLiveMap()
 
     def timed(self, method, *args) -> None:
         start = time.perf_counter()
@@ -94,16 +121,18 @@ class TimedWatch(wt.TrainingWatch):
         self.timed(super().epoch_done, *args)
 
 
-def train_once(way: str, split, config, driver) -> tuple[float, float, float, float]:
+def train_once(way: str, split, config, driver, map_times: list) -> tuple[float, ...]:
     """(wall seconds, this process's CPU seconds, Chromium's CPU seconds, seconds in the hook)
-    of one training."""
+    of one training; the points map's times per projection appended to map_times."""
     hook = nn.TrainingHook() if way == "plain" else TimedWatch(config)
     server = None
     if way != "plain":
         server = wt.WatchServer(("127.0.0.1", 0), hook)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-    if way == "page open":
+    if way.startswith("page open"):
         driver.get(f"http://127.0.0.1:{server.server_address[1]}/")
+        if way.endswith("no map"):
+            driver.execute_script("mapOff = true;")  # watch.js: asks for no more maps
     chromium = cpu_seconds_below(driver.service.process.pid)
     cpu = time.process_time()
     start = time.perf_counter()
@@ -111,11 +140,12 @@ def train_once(way: str, split, config, driver) -> tuple[float, float, float, fl
     wall = time.perf_counter() - start
     cpu = time.process_time() - cpu
     chromium = cpu_seconds_below(driver.service.process.pid) - chromium
-    if way == "page open":
+    if way.startswith("page open"):
         driver.get("about:blank")
     if server is not None:
         server.shutdown()
         server.server_close()
+        map_times += hook.live_map.times
     return wall, cpu, chromium, getattr(hook, "seconds", 0.0)
 
 
@@ -199,13 +229,15 @@ def main() -> None:
     config = nn.TrainConfig(epochs=args.epochs)
     data = nn.load_split(None, config)
     split = (data["X_train"], data["y_train"], data["X_val"], data["y_val"])
-    runs: dict[str, list[tuple[float, float, float, float]]] = {way: [] for way in WAYS}
+    runs: dict[str, list[tuple[float, ...]]] = {way: [] for way in WAYS}
+    map_times: list[tuple[float, float]] = []
     driver = browser()
     try:
         with threadpool_limits(1, user_api="blas"):
             for round_ in range(args.rounds):
-                for way in WAYS[round_ % 3 :] + WAYS[: round_ % 3]:  # each goes first in turn
-                    runs[way].append(train_once(way, split, config, driver))
+                turn = round_ % len(WAYS)
+                for way in WAYS[turn:] + WAYS[:turn]:  # each goes first in turn
+                    runs[way].append(train_once(way, split, config, driver, map_times))
                 walls = ", ".join(f"{way} {runs[way][-1][0]:.2f} s" for way in WAYS)
                 print(f"round {round_ + 1}: {walls}", flush=True)
     finally:
@@ -227,6 +259,16 @@ def main() -> None:
         print(
             f"| {way} | {wall:.2f} | {wall_change:+.1%} | {cpu:.2f} | {cpu_change:+.1%} "
             f"| {1000 * hook:.0f} ms ({hook / wall:.1%}) | {chromium:.2f} |"
+        )
+
+    if map_times:
+        later = map_times[1:] or map_times
+        wall, cpu = (1000 * statistics.median(t[column] for t in later) for column in (0, 1))
+        print(
+            f"\nThe points map, in a server thread: {len(map_times)} projections (one an epoch "
+            f"while the page was open), median {wall:.0f} ms each ({cpu:.0f} ms of CPU); the "
+            f"first, loading the libraries: {1000 * map_times[0][0]:.0f} ms "
+            f"({1000 * map_times[0][1]:.0f} ms of CPU)"
         )
 
 

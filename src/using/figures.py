@@ -10,6 +10,7 @@ or two to load, and a command that draws nothing should not wait for them.
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 import NN_Numpy as nn
 from files import class_names, outputs, paths, run_record
 from learning import plots
-from using import robustness
+from using import points_map, robustness
 from using.digit_model import load_model, not_a_digit_threshold_of, threshold_of
 from using.math_checks import input_gradient
 
@@ -172,6 +173,63 @@ def plot_mistake_heat_maps(network, images, labels, probs, path: Path, names=nn.
     return fig
 
 
+POINTS_CAPTION = (
+    "Each dot is one of {n:,} validation {noun} (a fixed sample, every class its share), placed "
+    "by what one layer makes of it; colour: its true class; black x: the network's answer is "
+    "wrong. Left to right, the layers: in the pixels the classes are a tangle, layer after layer "
+    "they pull apart. Top, PCA: the plane along which the dots spread most ({kept}); distances "
+    "mean the same everywhere, but clusters apart in the layer may overlap on the plane. "
+    "Bottom, t-SNE: keeps each dot's near neighbours near, so it separates what PCA overlaps; "
+    "the distances between clusters, and their sizes, mean nothing."
+)
+
+
+def plot_points_map(network, images, labels, seed: int, path: Path, names=nn.DIGIT_NAMES):
+    """The points map: a fixed sample of the images, placed by each layer's activations, in
+    2-D by PCA (top row) and by t-SNE (bottom), one panel per layer, left to right."""
+    import matplotlib.pyplot as plt
+
+    literal = class_names.literal_text  # a class name is text, even with two "$" in it
+    rows = points_map.map_sample(labels, seed=seed)
+    labels = labels[rows]
+    points = points_map.layer_points(network, images[rows])
+    wrong = points["output"].argmax(axis=1) != labels  # the output: the logits
+    maps = {"PCA": {}, "t-SNE": {}}
+    kept = []
+    for name, layer in points.items():
+        projection = points_map.fit_pca(layer)
+        maps["PCA"][name] = projection.place(layer)
+        maps["t-SNE"][name] = points_map.project_tsne(layer, seed)
+        kept.append(f"{name} {100 * projection.explained:.0f}%")
+    colors = plt.get_cmap("tab10")(labels % 10)
+    width = 4 * len(points) + 1.5  # inches
+    figsize = (width, 9)
+    fig, axes = plt.subplots(2, len(points), figsize=figsize, squeeze=False, layout="constrained")
+    for row, (method, layer_maps) in zip(axes, maps.items()):
+        for ax, (name, xy) in zip(row, layer_maps.items()):
+            ax.scatter(xy[:, 0], xy[:, 1], s=8, c=colors, linewidths=0)
+            ax.scatter(xy[wrong, 0], xy[wrong, 1], s=22, c="black", marker="x", linewidths=0.9)
+            size = points[name].shape[1]
+            ax.set_title(f"{method}: {name} ({size} numbers)", parse_math=False)
+            ax.set(xticks=[], yticks=[])
+    handles = [
+        plt.Line2D(
+            [], [], ls="", marker="o", color=plt.get_cmap("tab10")(k), label=literal(names[k])
+        )
+        for k in range(nn.N_CLASSES)
+    ]
+    handles.append(plt.Line2D([], [], ls="", marker="x", color="black", label="wrong answer"))
+    fig.legend(handles=handles, loc="outside right center", title="true class", frameon=False)
+    noun = "digits" if names == nn.DIGIT_NAMES else "images"
+    what = f"{wrong.sum()} of the {len(labels):,} read wrong"
+    fig.suptitle(f"What each layer makes of the {noun}: the points map ({what})", fontsize=14)
+    caption = POINTS_CAPTION.format(n=len(labels), noun=noun, kept="it keeps " + ", ".join(kept))
+    lines = textwrap.fill(caption, round(11 * width))  # about 11 characters an inch at 10 pt
+    fig.supxlabel(lines, ha="left", x=0.0, fontsize=10, parse_math=False)
+    outputs.save_figure(fig, path)
+    return fig
+
+
 DATA_KEYS = ("path", "sha256", "rows")  # the data file the model was trained on
 
 
@@ -210,6 +268,7 @@ def report(model: Path, figures_dir: Path) -> None:
         "mistake_heat_maps",
         "answers",  # issue #20: digits against made-up non-digits (src/using/robustness.py)
         "robustness",
+        "points_map",  # issue #27: what each layer makes of the digits (src/using/points_map.py)
     ]
     figures = {name: figures_dir / f"{name}.png" for name in names_out}
     outputs.check_outputs(list(figures.values()), [model, source])
@@ -250,6 +309,7 @@ def report(model: Path, figures_dir: Path) -> None:
     plot_mistake_heat_maps(network, X, y, probs, figures["mistake_heat_maps"], names)
     robustness.plot_answers(network, X, y, config.seed, figures["answers"])
     robustness.plot_robustness(network, X, y, figures["robustness"])
+    plot_points_map(network, X, y, config.seed, figures["points_map"], names)
     answered = probs.max(axis=1) >= threshold
     print(
         f"Not sure below {threshold:.4f}: answers {100 * answered.mean():.1f}% of the {what}, "

@@ -61,6 +61,11 @@ def layer_names(network: nn.NeuralNetwork) -> list[str]:
     return ["pixels", *hidden, "output"]
 
 
+def layer_sizes(network: nn.NeuralNetwork) -> dict[str, int]:
+    """How many numbers each layer gives a digit: {"pixels": 784, "hidden 1": 128, ...}."""
+    return dict(zip(layer_names(network), network.layer_sizes))
+
+
 def layer_points(network: nn.NeuralNetwork, X) -> dict[str, np.ndarray]:
     """Images X (B, 784) -> each layer's activations, by the network's own FCLayer.forward:
     {"pixels": (B, 784), "hidden 1": (B, 128), "hidden 2": (B, 64), "output": (B, 10)}.

@@ -82,6 +82,7 @@ def test_training_saves_its_run_record_inside_the_model_and_report_redraws_every
         "mistake_heat_maps.png",
         "answers.png",
         "robustness.png",
+        "points_map.png",
     ]
     assert sorted(p.name for p in figures.iterdir()) == sorted(names)
     not_a_digit = record["metrics"]["not_a_digit_threshold"]

@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 import NN_Numpy as nn
 from pages import draw_server
 from pages import watch_training as wt
+from using import points_map
 
 CONFIG = nn.TrainConfig(epochs=50, batch_size=100, schedule="constant", negatives=0.0, seed=0)
 
@@ -397,6 +398,35 @@ def test_the_drawing_pad_asks_the_network_as_it_is_now(served_alone, mnist):
         ("GET", "/../NN_Numpy.py", None, 404, "no such page"),
         ("GET", "/watch/index.html", None, 404, "no such page"),
         ("POST", "/predict", b"not an image", 400, "not an image"),
+        (
+            "GET",
+            "/points?layer=x",
+            None,
+            400,
+            "unknown layer 'x'; use one of pixels, hidden 1, hidden 2,",
+        ),
+        (
+            "GET",
+            "/points?layer=hidden%203",
+            None,
+            400,
+            "unknown layer 'hidden 3'; use one of pixels,",
+        ),
+        (
+            "GET",
+            "/points?layer=" + "y" * 5000,
+            None,
+            400,
+            "unknown layer 'yyyyyyyyyyyyyyyyyyyyyyyyyy",
+        ),
+        ("GET", "/points?lay=output", None, 400, "/points takes only ?layer=NAME"),
+        ("GET", "/points?layer=output&layer=pixels", None, 400, "/points takes only ?layer=NAME"),
+        ("GET", "/points?layer", None, 400, "/points takes only ?layer=NAME"),
+        ("GET", "/points?&", None, 400, "/points takes only ?layer=NAME"),
+        ("GET", "/points/images?x", None, 404, "no such page"),
+        ("POST", "/points", b"not an image", 400, "not an image"),
+        ("POST", "/points", None, 400, "empty body"),
+        ("DELETE", "/points", None, 405, "DELETE not allowed here; use GET, POST"),
     ],
 )
 def test_hostile_requests_get_4xx_json_and_the_training_goes_on(
@@ -538,9 +568,135 @@ def test_before_the_training_starts(small_split):
         assert request(port, "GET", "/weights")[0] == 503
         assert get_json(port, "/predict", "POST", canvas_png())[0] == 503
         assert get_json(port, "/panel") == (200, {"images": [], "labels": []})
+        not_started = "the training has not started yet"
+        for method, path, body in [
+            ("GET", "/points", None),
+            ("GET", "/points?layer=output", None),
+            ("GET", "/points/images", None),
+            ("POST", "/points", canvas_png()),
+        ]:
+            assert get_json(port, path, method, body) == (503, {"error": not_started})
     finally:
         server.shutdown()
         server.server_close()
+
+
+# ---------------------------------------------------------------------------
+# The points map (issue #27): GET /points?layer=L, GET /points/images, POST /points
+# ---------------------------------------------------------------------------
+
+
+def distances(xy):
+    xy = np.asarray(xy)
+    return np.linalg.norm(xy[:, None] - xy[None], axis=2)
+
+
+def test_the_points_map_over_http(served_alone, small_split):
+    port, watch = served_alone
+    get_json(port, "/control", "POST", b'{"action": "pause"}')
+    wait_until(lambda: held(watch))
+    X_val, y_val = small_split[2], small_split[3]
+    rows = points_map.map_sample(y_val, seed=0)  # all 1,000 validation rows: no more than that
+    status, headers, body = request(port, "GET", "/points/images")
+    assert status == 200 and headers["Content-Type"] == "application/octet-stream"
+    assert body == wt.image_bytes(X_val[rows])
+    network = watch.live_map.network  # the copy taken at the end of the latest epoch
+    assert network is not None and network.layers[0] is not watch.network_copy.layers[0]
+    activations = points_map.layer_points(network, X_val[rows])
+    probs = network.predict_proba(X_val[rows])
+    for layer in points_map.LAYERS:
+        status, answer = get_json(port, "/points?layer=" + layer.replace(" ", "%20"))
+        assert status == 200 and answer["layer"] == layer and answer["message"] == ""
+        assert answer["epoch"] == watch.state()["epoch"] >= 1
+        assert answer["layers"] == list(points_map.LAYERS)
+        assert answer["labels"] == y_val[rows].tolist()
+        assert answer["predicted"] == probs.argmax(axis=1).tolist()
+        assert np.allclose(answer["probability"], probs.max(axis=1), atol=6e-4)
+        assert answer["size"] == activations[layer].shape[1]
+        # the layer's PCA, turned (aligned) but not stretched: the same distances between dots
+        plain = points_map.project_pca(activations[layer])
+        some = np.arange(0, 1000, 7)
+        expected = distances(plain[some])
+        assert np.allclose(distances(answer["points"])[np.ix_(some, some)], expected, atol=0.01)
+        assert answer["explained"] == pytest.approx(
+            points_map.fit_pca(activations[layer]).explained, abs=1e-3
+        )
+    assert get_json(port, "/points")[1]["layer"] == "hidden 2"  # without ?layer=
+    assert get_json(port, "/points?layer=hidden+1")[1]["layer"] == "hidden 1"  # + for a space
+
+
+def test_each_epochs_map_is_aligned_to_the_one_before(served_alone):
+    port, watch = served_alone
+    get_json(port, "/control", "POST", b'{"action": "pause"}')
+    wait_until(lambda: held(watch))
+    query = {layer: "/points?layer=" + layer.replace(" ", "+") for layer in points_map.LAYERS}
+    before = {layer: get_json(port, query[layer])[1] for layer in points_map.LAYERS}
+    epoch = watch.state()["epoch"]
+    get_json(port, "/control", "POST", b'{"action": "epoch"}')
+    wait_until(lambda: held(watch) and watch.state()["epoch"] > epoch)
+    for layer, old in before.items():
+        new = get_json(port, query[layer])[1]
+        assert new["epoch"] == old["epoch"] + 1
+        old_xy, new_xy = np.array(old["points"]), np.array(new["points"])
+        if layer == "pixels":  # the pixels do not learn: the same map
+            assert np.array_equal(new_xy, old_xy)
+            continue
+        assert not np.allclose(new_xy, old_xy, atol=0.01)  # the layer changed
+        # no flip nor turn of the new map comes closer to the old one (orthogonal Procrustes)
+        gap = np.linalg.norm(new_xy - old_xy)
+        for flip in [np.diag([-1, 1]), np.diag([1, -1]), -np.eye(2), [[0, 1], [1, 0]]]:
+            assert gap <= np.linalg.norm(new_xy @ np.asarray(flip) - old_xy) + 0.01
+
+
+def test_a_drawing_lands_on_the_map_where_the_network_places_it(served_alone):
+    port, watch = served_alone
+    get_json(port, "/control", "POST", b'{"action": "pause"}')
+    wait_until(lambda: held(watch))
+    output = get_json(port, "/points?layer=output")[1]
+    xy = np.array(output["points"])
+    images = np.frombuffer(request(port, "GET", "/points/images")[2], np.uint8).reshape(-1, 784)
+    network = watch.live_map.network
+    projection = watch.live_map.series.projections["output"]
+    ranks = []
+    for dot in range(0, 1000, 100):  # ten of the map's own digits, drawn on the pad's canvas
+        png = canvas_png(images[dot])
+        status, placed = get_json(port, "/points", "POST", png)
+        assert status == 200 and placed["epoch"] == output["epoch"]
+        assert set(placed["points"]) == set(points_map.LAYERS)
+        seen = np.array(draw_server.answer_image(network, 0.0, png)["image"])[None]  # (1, 784)
+        logits = network.predict_logits(seen.astype(network.dtype))
+        assert placed["digit"] == logits.argmax()
+        # by the map's own network and PCA: where its dots would be if it were one of them
+        assert np.allclose(placed["points"]["output"], projection.place(logits)[0], atol=1e-3)
+        # and near its own dot (the pad's framing moves it a little): of 1,000, the how-manyth
+        gaps = np.linalg.norm(xy - placed["points"]["output"], axis=1)
+        ranks.append(int((gaps < gaps[dot]).sum()))
+    assert np.median(ranks) < 100, ranks  # by chance: 500
+    status, blank = get_json(port, "/points", "POST", canvas_png())
+    assert status == 200 and blank["points"] is None and blank["digit"] is None
+
+
+def test_no_map_without_validation_digits_or_with_a_diverged_network():
+    live_map = wt.LiveMap()
+    network = nn.NeuralNetwork(seed=0)
+    live_map.network_changed(network, 0, None, None, seed=0)  # --train-on-all
+    answer = live_map.answer("output")
+    assert answer["points"] == [] and "no validation digits" in answer["message"]
+    assert live_map.image_bytes() == b""
+    assert live_map.place(canvas_png(np.full((28, 28), 255, np.uint8)))["points"] is None
+
+    live_map = wt.LiveMap()
+    images = np.random.default_rng(0).random((50, 784), dtype=np.float32)
+    live_map.network_changed(network, 0, images, np.arange(50) % 10, seed=0)
+    assert len(live_map.answer("hidden 1")["points"]) == 50
+    network.layers[1].weights[:] = np.inf  # a run that diverged
+    live_map.network_changed(network, 1)
+    answer = live_map.answer("hidden 2")
+    assert answer["epoch"] == 1 and answer["points"] == []
+    assert (
+        answer["message"]
+        == "no map: the points are not all finite numbers (did the training diverge?)"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -619,3 +775,91 @@ def test_the_page_in_a_real_browser(browser, small_split):
         wait.until(lambda _: status.text.endswith("training"))
         errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
         assert errors == []
+
+
+COLOURED_PIXELS = """
+    const g = document.getElementById(arguments[0]).getContext('2d');
+    const data = g.getImageData(0, 0, g.canvas.width, g.canvas.height).data;
+    let coloured = 0, star = 0;
+    for (let i = 0; i < data.length; i += 4) {
+        const [r, gr, b] = [data[i], data[i + 1], data[i + 2]];
+        if (data[i + 3] > 200 && Math.max(r, gr, b) - Math.min(r, gr, b) > 60) coloured++;
+        if (r > 240 && gr > 200 && gr < 230 && b < 30) star++;  // the drawing's yellow star
+    }
+    return [coloured, star];
+"""
+
+
+def test_the_points_map_in_a_real_browser(browser, small_split):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    wait = WebDriverWait(browser, 20, poll_frequency=0.05)
+    browser.get("about:blank")  # the page of a test before, whose server is gone, goes
+    browser.get_log("browser")  # with what it logged
+    with serving(small_split) as (port, watch):
+        browser.get(f"http://127.0.0.1:{port}/")
+        wait.until(lambda _: browser.execute_script(COLOURED_PIXELS, "map")[0] > 1000)  # dots
+        watch.control({"action": "pause"})  # the map holds still
+        wait.until(lambda _: held(watch))
+        epoch = watch.state()["epoch"]
+        wait.until(lambda _: browser.execute_script("return map && map.epoch") == epoch)
+        about = browser.find_element(By.ID, "map-about")
+        assert re.fullmatch(
+            rf'after epoch {epoch}; "hidden 2" has 64 numbers a digit, and this plane keeps '
+            r"\d+% of their spread; \d+ of the 1,000 read wrong",
+            about.text,
+        )
+
+        # Pointing at a dot shows its digit and the network's answer
+        map_canvas = browser.find_element(By.ID, "map")
+        served = get_json(port, "/points?layer=hidden%202")[1]
+        dot = 123
+        x, y = browser.execute_script("return mapScreen[arguments[0]]", dot)
+        assert map_canvas.size["width"] == 460 + 2  # shown at its size (and a border of 1)
+        width = 460
+        ActionChains(browser).move_to_element_with_offset(
+            map_canvas, round(x - width / 2), round(y - width / 2)
+        ).perform()
+        info = browser.find_element(By.ID, "map-info")
+        pointed = browser.execute_script("return mapPointed")
+        label, said = served["labels"][pointed], served["predicted"][pointed]
+        assert (
+            np.hypot(*np.subtract(browser.execute_script("return mapScreen[mapPointed]"), (x, y)))
+            < 10
+        )
+        wait.until(lambda _: info.text.startswith(f"a {label}: the network says {said} ("))
+        assert browser.execute_script(CANVAS_PIXELS, "map-digit") != 0
+        digit_ink = browser.execute_script(
+            "const d = document.getElementById('map-digit').getContext('2d')"
+            ".getImageData(0, 0, 112, 112).data; let ink = 0;"
+            "for (let i = 0; i < d.length; i += 4) if (d[i] < 128) ink++; return ink;"
+        )
+        assert digit_ink > 200  # a 28x28 digit drawn 4x: dark ink on white
+
+        # The layer control changes the picture
+        before = browser.execute_script(CANVAS_PIXELS, "map")
+        Select(browser.find_element(By.ID, "map-layer")).select_by_visible_text("pixels")
+        wait.until(lambda _: browser.execute_script("return map.layer") == "pixels")
+        wait.until(lambda _: browser.execute_script(CANVAS_PIXELS, "map") != before)
+        assert '"pixels" has 784 numbers a digit' in about.text
+        options = browser.find_elements(By.CSS_SELECTOR, "#map-layer option")
+        assert [option.text for option in options] == list(points_map.LAYERS)
+
+        # A digit drawn on the pad appears on the map, where POST /points places it
+        assert browser.execute_script(COLOURED_PIXELS, "map")[1] == 0
+        canvas = browser.find_element(By.ID, "canvas")
+        stroke = ActionChains(browser, duration=10).move_to_element_with_offset(canvas, 5, -95)
+        stroke.click_and_hold()
+        for _ in range(19):
+            stroke.move_by_offset(-1, 10)
+        stroke.release().perform()
+        wait.until(lambda _: browser.execute_script(COLOURED_PIXELS, "map")[1] > 30)
+        placed = browser.execute_script("return drawnPoint")
+        assert set(placed["points"]) == set(points_map.LAYERS) and placed["epoch"] == epoch
+        browser.find_element(By.ID, "clear").click()
+        wait.until(lambda _: browser.execute_script(COLOURED_PIXELS, "map")[1] == 0)
+        errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+        assert errors == []
+        browser.get("about:blank")  # no more polls of a server about to go

@@ -60,6 +60,7 @@ async function poll() {
       picturesShownAt = Date.now();
       await showWeightsAndBatch(state.snapshot);
     }
+    if (state.started && mapDue()) loadMap(); // not awaited: the map has its own pace
     if (message.dataset.from === "poll") message.textContent = "";
   } catch (error) {
     message.textContent = "the training's server does not answer: " + error.message;
@@ -106,9 +107,17 @@ lrInput.addEventListener("keydown", (event) => {
   else lrInput.dataset.editing = "yes"; // do not overwrite what the learner is typing
 });
 
-// The drawing pad (draw.js): ask again every second or so while the network learns.
-document.getElementById("canvas").addEventListener("pointerup", () => (drawn = true));
-document.getElementById("clear").addEventListener("click", () => (drawn = false));
+// The drawing pad (draw.js): ask again every second or so while the network learns; and place
+// the drawing on the points map.
+document.getElementById("canvas").addEventListener("pointerup", () => {
+  drawn = true;
+  placeDrawing();
+});
+document.getElementById("clear").addEventListener("click", () => {
+  drawn = false;
+  drawnPoint = null;
+  drawMap();
+});
 
 // ---- The state as text, buttons and curves ----
 
@@ -479,6 +488,205 @@ function drawHistograms(layers) {
     });
     g.stroke();
   });
+}
+
+// ---- The points map: 1,000 validation digits placed by one layer (PCA), once an epoch ----
+// GET /points?layer=L gives each dot's place, true digit and the network's answer; the
+// digits' images come once from GET /points/images; POST /points places the pad's drawing.
+
+const mapCanvas = document.getElementById("map");
+const mapLayer = document.getElementById("map-layer");
+const mapInfo = document.getElementById("map-info");
+const mapDigit = document.getElementById("map-digit");
+// matplotlib's tab10, as the report's points map: the true digit's colour
+const DIGIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+let map = null; // the /points answer on screen
+let mapImages = null; // 784 bytes per dot, in the order of map.points
+let mapAsking = false;
+let mapOff = false; // no map in this run (no validation digits): stop asking
+let mapScreen = []; // [x, y] of each dot on the canvas, for pointing at them
+let mapPointed = -1; // the dot pointed at
+let drawnPoint = null; // the pad's drawing on the map: POST /points's answer
+
+document.getElementById("map-legend").replaceChildren(
+  ...DIGIT_COLORS.flatMap((color, digit) => {
+    const name = document.createElement("span");
+    name.style.color = color;
+    name.textContent = String(digit);
+    return digit ? [" ", name] : [name];
+  }),
+);
+
+function mapDue() {
+  if (mapAsking || mapOff) return false;
+  return map === null || map.epoch !== state.epoch || map.layer !== mapLayer.value;
+}
+
+async function loadMap() {
+  mapAsking = true;
+  try {
+    const layer = encodeURIComponent(mapLayer.value);
+    const fresh = await getJSON(`/points?layer=${layer}`);
+    if (!mapImages && fresh.points.length) {
+      const images = await fetch("/points/images");
+      if (images.ok) mapImages = new Uint8Array(await images.arrayBuffer());
+    }
+    if (fresh.message && !fresh.points.length) mapOff = fresh.epoch >= state.epoch;
+    showLayers(fresh.layers, fresh.layer);
+    const newEpoch = !map || map.epoch !== fresh.epoch;
+    map = fresh;
+    const wrong = fresh.predicted.filter((digit, i) => digit !== fresh.labels[i]).length;
+    document.getElementById("map-about").textContent =
+      fresh.message ||
+      `after epoch ${fresh.epoch}; "${fresh.layer}" has ${fresh.size} numbers a digit, and ` +
+        `this plane keeps ${Math.round(100 * fresh.explained)}% of their spread; ` +
+        `${wrong} of the ${fresh.points.length.toLocaleString()} read wrong`;
+    drawMap();
+    if (mapPointed >= 0) showPointed(mapPointed);
+    if (newEpoch && drawn) placeDrawing();
+  } catch (error) {
+    document.getElementById("map-about").textContent = "no map: " + error.message;
+  } finally {
+    mapAsking = false;
+  }
+}
+
+function showLayers(layers, chosen) {
+  const names = [...mapLayer.options].map((option) => option.value);
+  if (names.join("|") === layers.join("|")) return;
+  mapLayer.replaceChildren(
+    ...layers.map((name) => {
+      const option = document.createElement("option");
+      option.value = name;
+      option.textContent = name;
+      return option;
+    }),
+  );
+  mapLayer.value = chosen;
+}
+
+mapLayer.addEventListener("change", () => {
+  if (!mapAsking) loadMap();
+});
+
+function placeDrawing() {
+  canvas.toBlob(async (blob) => {
+    // canvas: the pad's (draw.js)
+    try {
+      const placed = await getJSON("/points", { method: "POST", body: blob });
+      drawnPoint = drawn && placed.points ? placed : null;
+    } catch (error) {
+      drawnPoint = null;
+    }
+    drawMap();
+  }, "image/png");
+}
+
+function drawMap() {
+  const g = mapCanvas.getContext("2d");
+  const size = mapCanvas.width;
+  g.clearRect(0, 0, size, size);
+  mapScreen = [];
+  if (!map || !map.points.length) return;
+  // the drawing, placed by this very map's network and PCA (a new epoch's comes next)
+  const mine = drawnPoint && drawnPoint.epoch === map.epoch && drawnPoint.points[map.layer];
+  const all = mine ? [...map.points, mine] : map.points;
+  const xs = all.map((p) => p[0]);
+  const ys = all.map((p) => p[1]);
+  const [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
+  const [yMin, yMax] = [Math.min(...ys), Math.max(...ys)];
+  const margin = 12;
+  const scale = (size - 2 * margin) / Math.max(xMax - xMin, yMax - yMin, 1e-9); // one scale
+  const toScreen = ([x, y]) => [
+    size / 2 + (x - (xMin + xMax) / 2) * scale,
+    size / 2 - (y - (yMin + yMax) / 2) * scale, // up is up
+  ];
+  mapScreen = map.points.map(toScreen);
+  mapScreen.forEach(([x, y], i) => {
+    g.fillStyle = DIGIT_COLORS[map.labels[i] % 10];
+    g.beginPath();
+    g.arc(x, y, 2.6, 0, 2 * Math.PI);
+    g.fill();
+  });
+  g.strokeStyle = "black";
+  g.lineWidth = 1.3;
+  mapScreen.forEach(([x, y], i) => {
+    if (map.predicted[i] === map.labels[i]) return;
+    g.beginPath();
+    g.moveTo(x - 3.5, y - 3.5);
+    g.lineTo(x + 3.5, y + 3.5);
+    g.moveTo(x + 3.5, y - 3.5);
+    g.lineTo(x - 3.5, y + 3.5);
+    g.stroke();
+  });
+  if (mapPointed >= 0 && mapPointed < mapScreen.length) {
+    const [x, y] = mapScreen[mapPointed];
+    g.lineWidth = 2;
+    g.beginPath();
+    g.arc(x, y, 7, 0, 2 * Math.PI);
+    g.stroke();
+  }
+  if (mine) drawStar(g, ...toScreen(mine), String(drawnPoint.digit));
+}
+
+function drawStar(g, x, y, label) {
+  g.beginPath();
+  for (let k = 0; k < 10; k++) {
+    const r = k % 2 ? 5 : 12;
+    const angle = -Math.PI / 2 + (k * Math.PI) / 5;
+    g.lineTo(x + r * Math.cos(angle), y + r * Math.sin(angle));
+  }
+  g.closePath();
+  g.fillStyle = "#ffd600";
+  g.fill();
+  g.strokeStyle = "black";
+  g.lineWidth = 1.5;
+  g.stroke();
+  g.font = "bold 13px system-ui, sans-serif";
+  g.textAlign = "left";
+  g.textBaseline = "middle";
+  g.strokeStyle = "white"; // a halo: readable over the dots
+  g.lineWidth = 3;
+  g.strokeText(`your ${label}`, x + 14, y);
+  g.fillStyle = "black";
+  g.fillText(`your ${label}`, x + 14, y);
+}
+
+// Pointing (mouse hover, pen or a tap): the nearest dot within 10 pixels shows its digit.
+function pointAt(event) {
+  if (!mapScreen.length) return;
+  const box = mapCanvas.getBoundingClientRect();
+  const x = (event.clientX - box.left) * (mapCanvas.width / box.width);
+  const y = (event.clientY - box.top) * (mapCanvas.height / box.height);
+  let best = -1;
+  let bestDistance = 100; // 10 pixels, squared
+  mapScreen.forEach(([px, py], i) => {
+    const distance = (px - x) ** 2 + (py - y) ** 2;
+    if (distance < bestDistance) [best, bestDistance] = [i, distance];
+  });
+  if (best >= 0 && best !== mapPointed) {
+    mapPointed = best;
+    showPointed(best);
+    drawMap();
+  }
+}
+mapCanvas.addEventListener("pointermove", pointAt);
+mapCanvas.addEventListener("pointerdown", pointAt);
+
+function showPointed(i) {
+  const g = mapDigit.getContext("2d");
+  g.imageSmoothingEnabled = false;
+  if (mapImages) {
+    const digit = digitCanvas(mapImages, i * SIDE * SIDE); // 28x28, dark ink on white
+    g.drawImage(digit, 0, 0, mapDigit.width, mapDigit.height);
+  }
+  const label = map.labels[i];
+  const said = map.predicted[i];
+  const answer = document.createElement("span");
+  answer.className = said === label ? "right" : "wrong";
+  answer.textContent = `the network says ${said} (${Math.round(100 * map.probability[i])}%)`;
+  mapInfo.replaceChildren(`a ${label}: `, answer);
 }
 
 poll();
