@@ -42,6 +42,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 import NN_Numpy as nn
+from pages import watch_map
 from pages import watch_training as wt
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
@@ -80,7 +81,7 @@ def cpu_seconds_below(root: int) -> float:
     return total
 
 
-class TimedLiveMap(wt.LiveMap):
+class TimedLiveMap(watch_map.LiveMap):
     """The page's points map, timing each epoch's projection (in the server's threads)."""
 
     def __init__(self) -> None:
