@@ -16,6 +16,9 @@ With the distortions on (the default), NN_Numpy.py trains with one BLAS thread a
 learning/augment.py), and a variant's weights are the very bits of a direct run. Without them,
 a direct run multiplies on all cores, and the last bits differ from a variant's: the variant
 equals `OPENBLAS_NUM_THREADS=1 python src/NN_Numpy.py ...` to the bit.
+
+It runs a little over the layout's ~500 lines a module: the lessons, the plan, the variants'
+processes and the comparison they report to are one story, read in that order.
 """
 
 from __future__ import annotations
