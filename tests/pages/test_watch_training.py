@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import canvas_png, get_json, request, wait_until
+from conftest import StalledFlood, canvas_png, get_json, request, wait_until
 from threadpoolctl import threadpool_limits
 
 import NN_Numpy as nn
@@ -439,6 +439,24 @@ def test_hostile_requests_get_4xx_json_and_the_training_goes_on(
     assert json.loads(reply)["error"].startswith(error)
     wait_until(lambda: watch.state()["batches_done"] > before)
     assert watch.state()["paused"] is False
+
+
+def test_under_a_flood_of_stalled_connections_the_page_answers_and_the_training_goes_on(served):
+    # Issue #29, item 9, on the live page: 320 half-sent requests held open (the old server
+    # had 32 workers and 256 queue places for them) and a poll is still answered at once.
+    port, watch = served
+    before = watch.state()["batches_done"]
+    waits = []
+    with StalledFlood(port, "/control", keep=16) as flood:
+        time.sleep(0.5)
+        for _ in range(5):
+            start = time.perf_counter()
+            status, _, reply = request(port, "GET", "/state")
+            assert status == 200, reply[:200]
+            waits.append(time.perf_counter() - start)
+            time.sleep(0.1)
+    assert flood.opened > 320 and max(waits) < 2.0
+    assert watch.state()["batches_done"] > before
 
 
 def strict_json(reply: bytes):
