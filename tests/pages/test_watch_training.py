@@ -755,6 +755,14 @@ def test_the_page_in_a_real_browser(browser, small_split):
         wait.until(lambda _: f"batch {batches + 1:,}:" in status.text)
         assert watch.state()["batches_done"] == batches + 1
 
+        # Past the 200 controls kept, the list says how many earlier ones it let go
+        for _ in range(200):
+            watch.control({"learning_rate": 0.0123})
+        changes = browser.find_element(By.ID, "changes")
+        dropped = watch.state()["changes_dropped"]  # the pause, the first rate, ...: 3
+        wait.until(lambda _: changes.text.startswith(f"(and {dropped} earlier controls"))
+        assert dropped == 3
+
         # A digit drawn on the pad gets an answer from the network as it is now
         canvas = browser.find_element(By.ID, "canvas")
         answer = browser.find_element(By.ID, "answer")
