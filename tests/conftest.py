@@ -3,8 +3,10 @@ import http.client
 import io
 import json
 import os
+import socket
 import struct
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -62,6 +64,47 @@ def request(port: int, method: str, path: str, body: bytes | None = None, header
         return response.status, response.headers, response.read()
     finally:
         connection.close()
+
+
+class StalledFlood:
+    """`clients` threads, each opening connection after connection with a half-sent request
+    (headers and part of a body: the rest never comes), keeping its latest `keep` open, until
+    stopped; `opened` counts them all. Issue #29, item 9: 20 such clients with 6,400-10,000
+    half-sent requests in 8 s held every worker and queue place, and a good POST got 503."""
+
+    def __init__(self, port: int, path: str, clients: int = 20, keep: int = 20) -> None:
+        self.port, self.keep, self.opened = port, keep, 0
+        self.counting = threading.Lock()
+        head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n"
+        self.half_sent = head.encode() + bytes(100)
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self.flood, daemon=True) for _ in range(clients)]
+
+    def flood(self) -> None:
+        held: list[socket.socket] = []
+        while not self.stopping.is_set():
+            try:
+                sock = socket.create_connection(("127.0.0.1", self.port), timeout=2)
+                sock.sendall(self.half_sent)
+            except OSError:  # refused or reset: the server shed it; try again
+                continue
+            with self.counting:
+                self.opened += 1
+            held.append(sock)
+            if len(held) > self.keep:
+                held.pop(0).close()
+        for sock in held:
+            sock.close()
+
+    def __enter__(self) -> "StalledFlood":
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
 
 
 # In a real browser: headless Chromium, driven by Selenium

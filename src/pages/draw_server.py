@@ -137,11 +137,9 @@ class DrawServer(page_server.PageServer):
         address: tuple[str, int],
         network: nn.NeuralNetwork,
         threshold: float,
-        request_timeout: float = page_server.REQUEST_TIMEOUT,
-        max_connections: int = page_server.MAX_CONNECTIONS,
-        max_waiting: int = page_server.MAX_WAITING,
+        **limits,
     ) -> None:
-        super().__init__(address, DrawHandler, request_timeout, max_connections, max_waiting)
+        super().__init__(address, DrawHandler, **limits)  # page_server.PageServer's limits
         self.network, self.threshold = network, threshold
         self.network_lock = threading.Lock()
 
@@ -155,7 +153,7 @@ def make_server(
 ) -> DrawServer:
     """A server bound to (host, port), not yet serving: call serve_forever(). Port 0 picks a
     free port; server.server_address tells which. limits: request_timeout, max_connections,
-    max_waiting (page_server.PageServer)."""
+    max_waiting, max_arriving, max_held_bytes (page_server.PageServer)."""
     return DrawServer((host, port), network, threshold, **limits)
 
 

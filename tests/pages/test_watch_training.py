@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import canvas_png, get_json, request, wait_until
+from conftest import StalledFlood, canvas_png, get_json, request, wait_until
 from threadpoolctl import threadpool_limits
 
 import NN_Numpy as nn
@@ -441,6 +441,24 @@ def test_hostile_requests_get_4xx_json_and_the_training_goes_on(
     assert watch.state()["paused"] is False
 
 
+def test_under_a_flood_of_stalled_connections_the_page_answers_and_the_training_goes_on(served):
+    # Issue #29, item 9, on the live page: 320 half-sent requests held open (the old server
+    # had 32 workers and 256 queue places for them) and a poll is still answered at once.
+    port, watch = served
+    before = watch.state()["batches_done"]
+    waits = []
+    with StalledFlood(port, "/control", keep=16) as flood:
+        time.sleep(0.5)
+        for _ in range(5):
+            start = time.perf_counter()
+            status, _, reply = request(port, "GET", "/state")
+            assert status == 200, reply[:200]
+            waits.append(time.perf_counter() - start)
+            time.sleep(0.1)
+    assert flood.opened > 320 and max(waits) < 2.0
+    assert watch.state()["batches_done"] > before
+
+
 def strict_json(reply: bytes):
     """JSON as a browser's JSON.parse reads it: NaN and Infinity are not JSON."""
     return json.loads(reply, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
@@ -736,6 +754,14 @@ def test_the_page_in_a_real_browser(browser, small_split):
         browser.find_element(By.ID, "step").click()
         wait.until(lambda _: f"batch {batches + 1:,}:" in status.text)
         assert watch.state()["batches_done"] == batches + 1
+
+        # Past the 200 controls kept, the list says how many earlier ones it let go
+        for _ in range(200):
+            watch.control({"learning_rate": 0.0123})
+        changes = browser.find_element(By.ID, "changes")
+        dropped = watch.state()["changes_dropped"]  # the pause, the first rate, ...: 3
+        wait.until(lambda _: changes.text.startswith(f"(and {dropped} earlier controls"))
+        assert dropped == 3
 
         # A digit drawn on the pad gets an answer from the network as it is now
         canvas = browser.find_element(By.ID, "canvas")

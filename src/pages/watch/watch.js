@@ -164,6 +164,12 @@ function showState() {
         return item;
       }),
   );
+  if (s.changes_dropped > 0) {
+    // the server keeps the latest 200 controls; it says how many older ones it let go
+    const item = document.createElement("li");
+    item.textContent = `(and ${s.changes_dropped} earlier controls, no longer listed)`;
+    changesList.prepend(item);
+  }
   drawCurves();
   drawHealth();
   drawHistograms(s.histograms);
