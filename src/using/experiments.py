@@ -30,6 +30,7 @@ import io
 import queue as queues
 import re
 import shlex
+import signal
 import sys
 import threading
 import time
@@ -299,7 +300,10 @@ class ProgressHook(nn.TrainingHook):
 
 def train_variant(index: int, argv: list[str], messages) -> None:
     """A variant's process: NN_Numpy.py's main with these options, its hook sending progress,
-    its printed lines sent too, with one BLAS thread; then a last message with its status."""
+    its printed lines sent too, with one BLAS thread; then a last message with its status.
+    It ignores Ctrl-C (see run()); run() stops it with SIGTERM, which report_errors raises
+    as KeyboardInterrupt: nothing half-written is kept, and its status is 130, said by the
+    comparison's process once for all the variants."""
 
     def send(message: dict, block: bool = True) -> None:
         with contextlib.suppress(queues.Full):  # only progress is sent with block=False
@@ -314,7 +318,13 @@ def train_variant(index: int, argv: list[str], messages) -> None:
             settings = {s.name: getattr(args, s.name) for s in fields(nn.TrainConfig)}
             config = nn.TrainConfig(**settings)
             hook = ProgressHook(send, config.batch_size)
-            run = lambda: nn.run_training(config, args, argv, hook=hook)  # noqa: E731
+
+            def run() -> int:
+                try:
+                    return nn.run_training(config, args, argv, hook=hook)
+                except KeyboardInterrupt:  # stopped by run(): 130, without report_errors' line
+                    return 130
+
             status = command_line.report_errors(run)
     finally:
         sys.stdout.flush()
@@ -330,7 +340,10 @@ def run(variants: list[Variant], receive, context: str = "spawn") -> list[int]:
     receive(message) in a thread of this process for every message they send ({"variant": i,
     "kind": "line" | "started" | "progress" | "epoch" | "done", ...}). Returns their exit
     statuses (0: trained and saved; 1: failed, its error line sent; 130: interrupted).
-    Ctrl-C here reaches the variants too: they stop, and it is raised once they have.
+
+    Ctrl-C (or SIGTERM) is this process's alone: the variants start ignoring SIGINT, which a
+    terminal sends to every process of the command, and this one stops them all at once when
+    it gets it (SIGTERM, see train_variant), waits until they have, and raises it.
     multiprocessing is imported here: importing it names __main__ __mp_main__ too, which
     a command that starts no process should not do."""
     import multiprocessing
@@ -359,20 +372,22 @@ def run(variants: list[Variant], receive, context: str = "spawn") -> list[int]:
 
     pumping = threading.Thread(target=pump, daemon=True)
     pumping.start()
-    for process in processes:
-        process.start()
+    start_ignoring_ctrl_c(processes)
     interrupted = False
     try:
         pending = [p.sentinel for p in processes]
         while pending:
             ready = wait(pending)
             pending = [s for s in pending if s not in ready]
-    except KeyboardInterrupt:  # the variants got it too; give them a moment to stop
+    except KeyboardInterrupt:
         interrupted = True
         for process in processes:
-            process.join(timeout=10)
             if process.is_alive():
-                process.terminate()
+                process.terminate()  # SIGTERM: KeyboardInterrupt there, at once
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():  # stuck: killed (a temporary file the next run removes)
+                process.kill()
     for process in processes:
         process.join()
     stop_pumping.set()
@@ -380,6 +395,22 @@ def run(variants: list[Variant], receive, context: str = "spawn") -> list[int]:
     if interrupted:
         raise KeyboardInterrupt
     return [statuses.get(i, process.exitcode or 1) for i, process in enumerate(processes)]
+
+
+def start_ignoring_ctrl_c(processes) -> None:
+    """Start the processes with SIGINT ignored: they ignore Ctrl-C all their life (an ignored
+    signal stays ignored in a new program, and Python leaves it so), even while they import.
+    Only the main thread may change a handler; from another one they start as they are."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: it gets no Ctrl-C either
+        previous = None
+    try:
+        for process in processes:
+            process.start()  # a few milliseconds each, in which a Ctrl-C here is lost
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 class Comparison:
