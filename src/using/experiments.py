@@ -48,7 +48,8 @@ from learning import command_line
 from using import digit_model, photos, points_map
 
 LESSON_EPOCHS = 10  # a ready lesson's epochs, unless its command line says --epochs
-QUEUE_SIZE = 64  # messages from the variants waiting for this process at most (each <= 0.5 MB)
+QUEUE_SIZE = 64  # messages from the variants waiting for this process at most (each <= 0.5 MB
+# but a variant's first, with the map's 1,000 digits: 1.2 MB)
 PROGRESS_SECONDS = 0.5  # a variant says how far into its epoch it is at most this often
 GRADIENT_EVERY = 20  # a variant measures its layers' gradient size every this many batches
 MAX_VARIANTS = 6
@@ -246,7 +247,8 @@ class LineWriter(io.TextIOBase):
 class ProgressHook(nn.TrainingHook):
     """A variant's hook: it only reads. After every epoch it sends the epoch's figures, the
     first layer's weights, each layer's gradient size (RMS of dL/dW, the mean of every
-    GRADIENT_EVERY-th batch) and the points maps of a fixed sample of validation digits."""
+    GRADIENT_EVERY-th batch) and the points maps of a fixed sample of validation digits, with
+    the network's answer for each; at the start, that sample's labels and images."""
 
     def __init__(self, send, batch_size: int) -> None:
         self.send, self.batch_size = send, batch_size
@@ -263,6 +265,7 @@ class ProgressHook(nn.TrainingHook):
             rows = points_map.map_sample(y_val)
             self.map_images, self.map_labels = X_val[rows], y_val[rows]
             message["map_labels"] = self.map_labels.astype(np.int8)
+            message["map_images"] = points_map.image_bytes(self.map_images)  # 784 bytes each
         self.send(message | self.pictures(network))
 
     def batch_done(self, images, labels, loss, network, optimizer) -> None:
@@ -294,7 +297,9 @@ class ProgressHook(nn.TrainingHook):
             if all(np.isfinite(p).all() for p in points.values()):
                 maps = self.maps.update(points)
                 pictures["maps"] = {name: xy.astype(np.float32) for name, xy in maps.items()}
-                pictures["map_predicted"] = points["output"].argmax(axis=1).astype(np.int8)
+                predicted, probability = points_map.answers(points["output"])
+                pictures["map_predicted"] = predicted.astype(np.int8)
+                pictures["map_probability"] = probability.astype(np.float32)
         return pictures
 
 
@@ -442,7 +447,9 @@ class Comparison:
         ]
         self.weights: list[np.ndarray | None] = [None] * len(variants)
         self.maps: list[dict | None] = [None] * len(variants)
-        self.map_labels: np.ndarray | None = None
+        # each variant's map sample (its own: a variant with another --seed splits otherwise)
+        self.map_labels: list[np.ndarray | None] = [None] * len(variants)
+        self.map_images: list[bytes | None] = [None] * len(variants)  # 784 bytes a digit
         self.results: list[dict] | None = None
         self.handwriting = ""  # what the handwriting set is, or why there is none
         self.finished = False
@@ -466,7 +473,8 @@ class Comparison:
                     variant["status"] = "training"
                     variant["batches_per_epoch"] = message["batches_per_epoch"]
                     if "map_labels" in message:
-                        self.map_labels = message["map_labels"]
+                        self.map_labels[i] = message["map_labels"]
+                        self.map_images[i] = message["map_images"]
                 else:
                     variant["epoch"] += 1
                     variant["batches_done"] = 0
@@ -474,8 +482,12 @@ class Comparison:
                     variant["gradient"].append(json_ready(message["gradient"]))
                 self.weights[i] = message["weights"]
                 if "maps" in message:
-                    maps = {"layers": message["maps"], "predicted": message["map_predicted"]}
-                    self.maps[i] = maps | {"epoch": variant["epoch"]}
+                    self.maps[i] = {
+                        "layers": message["maps"],
+                        "predicted": message["map_predicted"],
+                        "probability": message["map_probability"],
+                        "epoch": variant["epoch"],
+                    }
                 variant["snapshot"] += 1
         if kind == "line" and self.echo:
             stream = sys.stderr if message["stream"] == "stderr" else sys.stdout
@@ -491,11 +503,8 @@ class Comparison:
                 "results": copy.deepcopy(self.results),
                 "handwriting": self.handwriting,
                 "finished": self.finished,
-                "map_layers": list(self.maps[0]["layers"]) if self.any_maps() else [],
+                "map_layers": next((list(m["layers"]) for m in self.maps if m), []),
             }
-
-    def any_maps(self) -> bool:
-        return any(m is not None for m in self.maps)
 
     def latest_weights(self, i: int) -> tuple[int, np.ndarray] | None:
         with self.lock:
@@ -503,8 +512,15 @@ class Comparison:
             return None if weights is None else (self.variants[i]["snapshot"], weights)
 
     def latest_maps(self, i: int) -> dict | None:
+        """Variant i's latest maps: {"epoch", "layers": {name: (n, 2)}, "labels",
+        "predicted", "probability"}, or None before its first."""
         with self.lock:
-            return self.maps[i] and self.maps[i] | {"labels": self.map_labels}
+            return self.maps[i] and self.maps[i] | {"labels": self.map_labels[i]}
+
+    def latest_map_images(self, i: int) -> bytes | None:
+        """Variant i's map digits, 784 bytes each, in the order of its maps' points."""
+        with self.lock:
+            return self.map_images[i] if self.maps[i] else None
 
     def finish(self, results: list[dict]) -> None:
         with self.lock:
