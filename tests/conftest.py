@@ -3,6 +3,7 @@ import http.client
 import io
 import json
 import os
+import signal
 import socket
 import struct
 import sys
@@ -296,3 +297,14 @@ def wait_until(condition, timeout=20.0):
 def get_json(port, path, method="GET", body=None):
     status, _, reply = request(port, method, path, body)
     return status, json.loads(reply)
+
+
+# A command started as a terminal starts it: tests/commands/ (draw, compare)
+def ctrl_c_as_in_a_terminal() -> None:
+    """Popen's preexec_fn, in the child before it starts: SIGINT delivered and handled as a
+    shell gives it (a child inherits an ignored or blocked SIGINT, and the test runner's
+    threads may leave one so), and a process group of its own, as a shell gives a command:
+    os.killpg(pid, SIGINT) is then the Ctrl-C that reaches it and every process it starts."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.setpgid(0, 0)

@@ -77,13 +77,25 @@ def check_run_outputs(args) -> dict[str, Path]:
     return figures
 
 
+def interrupt(signum, frame):
+    """Ctrl-C's or SIGTERM's handler: KeyboardInterrupt, raised here in Python. Python's own
+    handler (signal.default_int_handler) raises it from C, in a form that pandas' CSV parser
+    loses when it comes during a read: it says "Calling read(nbytes) on source failed"
+    instead, and the data file was then taken for a bad one (exit 1, after reading it again
+    for 12 s); raised here, pandas passes it on."""
+    raise KeyboardInterrupt
+
+
 def report_errors(command: Callable[[], int]) -> int:
     """Run a command: an error a user can cause is one line on stderr and exit status 1; Ctrl-C
     or SIGTERM exit 130. Files are only replaced whole (atomic_write): a failed run damages none.
     The main() of NN_Numpy.py and of use_network.py run their work through it."""
 
+    before = {}  # the handlers it replaces, put back at the end
     with contextlib.suppress(ValueError):  # signals can only be set in the main thread
-        signal.signal(signal.SIGTERM, signal.default_int_handler)  # raises KeyboardInterrupt
+        before[signal.SIGTERM] = signal.signal(signal.SIGTERM, interrupt)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not if ignored
+            before[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
     try:
         return command()
     except InputError as error:  # one line, whatever a file name holds
@@ -93,4 +105,7 @@ def report_errors(command: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was saved from the unfinished step", file=sys.stderr)
         return 130
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
     return 1

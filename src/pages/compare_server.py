@@ -17,7 +17,10 @@ GET /state              the comparison: every variant's status, epoch, history (
 GET /weights?variant=N  variant N's first-layer weights now, one byte each, unit after unit
                         (128 = 0; headers X-Units, X-Scale: 255 stands for +scale, X-Snapshot)
 GET /maps?variant=N     variant N's points maps now: {"epoch", "layers": {name: [[x, y]...]},
-                        "labels", "predicted"}; 503 before its first epoch
+                        "labels", "predicted", "probability"} (each digit's true label, the
+                        variant's answer and how sure it is); 503 before its first map
+GET /maps/images?variant=N  its map's digits, 784 bytes each (0-255), in the order of the
+                        points (as the watch page's GET /points/images); 503 before its map
 """
 
 from __future__ import annotations
@@ -44,17 +47,19 @@ class CompareHandler(page_server.PageHandler):
     server: CompareServer
     page_dir = (
         Path(__file__).resolve().parent
-    )  # src/pages: the page in compare/, its style in draw/
+    )  # src/pages: the page in compare/, its style in draw/, the map's digits in watch/
     pages = {
         "/": ("compare/index.html", page_server.HTML),
+        "/digits.js": ("watch/digits.js", page_server.JAVASCRIPT),
         "/compare.js": ("compare/compare.js", page_server.JAVASCRIPT),
         "/compare.css": ("compare/compare.css", page_server.CSS),
         "/draw.css": ("draw/draw.css", page_server.CSS),
     }
-    routes = {  # /weights and /maps are answered by do_GET; listed for 405's Allow
+    routes = {  # /weights and /maps... are answered by do_GET; listed for 405's Allow
         ("GET", "/state"): "state",
         ("GET", "/weights"): "weights",
         ("GET", "/maps"): "maps",
+        ("GET", "/maps/images"): "map_images",
     }
     server_version = "compare_server"
 
@@ -65,13 +70,15 @@ class CompareHandler(page_server.PageHandler):
 
     def do_GET(self) -> None:
         path, _, query = self.path.partition("?")
-        if path not in ("/weights", "/maps"):
+        if path not in ("/weights", "/maps", "/maps/images"):
             super().do_GET()
             return
         try:
             index = self.variant_index(query)
             if path == "/weights":
                 self.send_weights(index)
+            elif path == "/maps/images":
+                self.send_map_images(index)
             else:
                 self.send_json(HTTPStatus.OK, self.map_of(index))
         except RequestError as error:
@@ -110,12 +117,19 @@ class CompareHandler(page_server.PageHandler):
             "layers": layers,
             "labels": maps["labels"].tolist(),
             "predicted": maps["predicted"].tolist(),
+            "probability": maps["probability"].astype(float).round(3).tolist(),
         }
+
+    def send_map_images(self, index: int) -> None:
+        images = self.server.comparison.latest_map_images(index)
+        if images is None:
+            raise RequestError(HTTPStatus.SERVICE_UNAVAILABLE, "this variant has no map yet")
+        self.send_body(HTTPStatus.OK, "application/octet-stream", images)
 
     def weights(self) -> dict:  # never called: do_GET answers /weights
         raise RequestError(HTTPStatus.BAD_REQUEST, "use ?variant=N")
 
-    maps = weights
+    maps = map_images = weights
 
 
 class CompareServer(page_server.PageServer):

@@ -19,11 +19,6 @@ from pages.page_server import RequestError
 from using import points_map
 
 
-def image_bytes(images: np.ndarray) -> bytes:
-    """Images (n, 784) in [0, 1] -> n * 784 bytes 0-255."""
-    return np.rint(np.clip(images, 0, 1) * 255).astype(np.uint8).tobytes()
-
-
 class LiveMap:
     """The page's points map (src/using/points_map.py): MAP_SIZE validation digits placed by
     each layer's activations, by PCA, once an epoch, each map aligned to the one before it.
@@ -91,10 +86,9 @@ class LiveMap:
             maps["message"] = f"no map: {error}"
             self.computed, self.computed_network = maps, network
             return maps
-        probs = nn.softmax(points["output"])  # (B, 10)
-        predicted = probs.argmax(axis=1)
+        predicted, probability = points_map.answers(points["output"])
         maps["predicted"] = predicted.tolist()
-        top = probs[np.arange(len(probs)), predicted].astype(float)  # float32: 0.98000001907
+        top = probability.astype(float)  # float32: 0.98000001907
         maps["probability"] = np.round(top, 3).tolist()
         for name in names:
             maps["maps"][name] = {
@@ -135,7 +129,7 @@ class LiveMap:
         self.layers()  # 503 before the training starts
         with self.work:
             self.maps()
-            return b"" if self.images is None else image_bytes(self.images)
+            return b"" if self.images is None else points_map.image_bytes(self.images)
 
     def place(self, body: bytes) -> dict:
         """POST /points: where a drawing (the pad's image, as POST /predict takes it) lands on

@@ -38,7 +38,8 @@ from files.run_record import SETTING_RULES
 from learning import command_line
 from pages import draw_server, page_server
 from pages.page_server import RequestError, quoted
-from pages.watch_map import LiveMap, image_bytes, points_layer
+from pages.watch_map import LiveMap, points_layer
+from using import points_map
 
 PANEL_PER_CLASS = 3  # validation digits of each class on the page's fixed panel
 BATCH_SAMPLE = 16  # images of the current batch shown
@@ -507,7 +508,7 @@ class TrainingWatch(nn.TrainingHook):
         with self.lock:
             if self.batch_images is None:
                 return b"", []
-            return image_bytes(self.batch_images), list(self.batch_labels)
+            return points_map.image_bytes(self.batch_images), list(self.batch_labels)
 
     def panel(self) -> dict:
         """The fixed validation digits (784 values 0-255 each) and their labels."""
@@ -555,6 +556,7 @@ class WatchHandler(page_server.PageHandler):
     pages = {
         "/": ("watch/index.html", page_server.HTML),
         "/watch.js": ("watch/watch.js", page_server.JAVASCRIPT),
+        "/digits.js": ("watch/digits.js", page_server.JAVASCRIPT),
         "/watch.css": ("watch/watch.css", page_server.CSS),
         "/draw.js": ("draw/draw.js", page_server.JAVASCRIPT),
         "/draw.css": ("draw/draw.css", page_server.CSS),

@@ -30,6 +30,7 @@ import io
 import queue as queues
 import re
 import shlex
+import signal
 import sys
 import threading
 import time
@@ -47,7 +48,8 @@ from learning import command_line
 from using import digit_model, photos, points_map
 
 LESSON_EPOCHS = 10  # a ready lesson's epochs, unless its command line says --epochs
-QUEUE_SIZE = 64  # messages from the variants waiting for this process at most (each <= 0.5 MB)
+QUEUE_SIZE = 64  # messages from the variants waiting for this process at most (each <= 0.5 MB
+# but a variant's first, with the map's 1,000 digits: 1.2 MB)
 PROGRESS_SECONDS = 0.5  # a variant says how far into its epoch it is at most this often
 GRADIENT_EVERY = 20  # a variant measures its layers' gradient size every this many batches
 MAX_VARIANTS = 6
@@ -245,7 +247,8 @@ class LineWriter(io.TextIOBase):
 class ProgressHook(nn.TrainingHook):
     """A variant's hook: it only reads. After every epoch it sends the epoch's figures, the
     first layer's weights, each layer's gradient size (RMS of dL/dW, the mean of every
-    GRADIENT_EVERY-th batch) and the points maps of a fixed sample of validation digits."""
+    GRADIENT_EVERY-th batch) and the points maps of a fixed sample of validation digits, with
+    the network's answer for each; at the start, that sample's labels and images."""
 
     def __init__(self, send, batch_size: int) -> None:
         self.send, self.batch_size = send, batch_size
@@ -262,6 +265,7 @@ class ProgressHook(nn.TrainingHook):
             rows = points_map.map_sample(y_val)
             self.map_images, self.map_labels = X_val[rows], y_val[rows]
             message["map_labels"] = self.map_labels.astype(np.int8)
+            message["map_images"] = points_map.image_bytes(self.map_images)  # 784 bytes each
         self.send(message | self.pictures(network))
 
     def batch_done(self, images, labels, loss, network, optimizer) -> None:
@@ -293,13 +297,18 @@ class ProgressHook(nn.TrainingHook):
             if all(np.isfinite(p).all() for p in points.values()):
                 maps = self.maps.update(points)
                 pictures["maps"] = {name: xy.astype(np.float32) for name, xy in maps.items()}
-                pictures["map_predicted"] = points["output"].argmax(axis=1).astype(np.int8)
+                predicted, probability = points_map.answers(points["output"])
+                pictures["map_predicted"] = predicted.astype(np.int8)
+                pictures["map_probability"] = probability.astype(np.float32)
         return pictures
 
 
 def train_variant(index: int, argv: list[str], messages) -> None:
     """A variant's process: NN_Numpy.py's main with these options, its hook sending progress,
-    its printed lines sent too, with one BLAS thread; then a last message with its status."""
+    its printed lines sent too, with one BLAS thread; then a last message with its status.
+    It ignores Ctrl-C (see run()); run() stops it with SIGTERM, which report_errors raises
+    as KeyboardInterrupt: nothing half-written is kept, and its status is 130, said by the
+    comparison's process once for all the variants."""
 
     def send(message: dict, block: bool = True) -> None:
         with contextlib.suppress(queues.Full):  # only progress is sent with block=False
@@ -314,7 +323,13 @@ def train_variant(index: int, argv: list[str], messages) -> None:
             settings = {s.name: getattr(args, s.name) for s in fields(nn.TrainConfig)}
             config = nn.TrainConfig(**settings)
             hook = ProgressHook(send, config.batch_size)
-            run = lambda: nn.run_training(config, args, argv, hook=hook)  # noqa: E731
+
+            def run() -> int:
+                try:
+                    return nn.run_training(config, args, argv, hook=hook)
+                except KeyboardInterrupt:  # stopped by run(): 130, without report_errors' line
+                    return 130
+
             status = command_line.report_errors(run)
     finally:
         sys.stdout.flush()
@@ -330,7 +345,10 @@ def run(variants: list[Variant], receive, context: str = "spawn") -> list[int]:
     receive(message) in a thread of this process for every message they send ({"variant": i,
     "kind": "line" | "started" | "progress" | "epoch" | "done", ...}). Returns their exit
     statuses (0: trained and saved; 1: failed, its error line sent; 130: interrupted).
-    Ctrl-C here reaches the variants too: they stop, and it is raised once they have.
+
+    Ctrl-C (or SIGTERM) is this process's alone: the variants start ignoring SIGINT, which a
+    terminal sends to every process of the command, and this one stops them all at once when
+    it gets it (SIGTERM, see train_variant), waits until they have, and raises it.
     multiprocessing is imported here: importing it names __main__ __mp_main__ too, which
     a command that starts no process should not do."""
     import multiprocessing
@@ -359,20 +377,22 @@ def run(variants: list[Variant], receive, context: str = "spawn") -> list[int]:
 
     pumping = threading.Thread(target=pump, daemon=True)
     pumping.start()
-    for process in processes:
-        process.start()
+    start_ignoring_ctrl_c(processes)
     interrupted = False
     try:
         pending = [p.sentinel for p in processes]
         while pending:
             ready = wait(pending)
             pending = [s for s in pending if s not in ready]
-    except KeyboardInterrupt:  # the variants got it too; give them a moment to stop
+    except KeyboardInterrupt:
         interrupted = True
         for process in processes:
-            process.join(timeout=10)
             if process.is_alive():
-                process.terminate()
+                process.terminate()  # SIGTERM: KeyboardInterrupt there, at once
+        for process in processes:
+            process.join(timeout=10)
+            if process.is_alive():  # stuck: killed (a temporary file the next run removes)
+                process.kill()
     for process in processes:
         process.join()
     stop_pumping.set()
@@ -380,6 +400,22 @@ def run(variants: list[Variant], receive, context: str = "spawn") -> list[int]:
     if interrupted:
         raise KeyboardInterrupt
     return [statuses.get(i, process.exitcode or 1) for i, process in enumerate(processes)]
+
+
+def start_ignoring_ctrl_c(processes) -> None:
+    """Start the processes with SIGINT ignored: they ignore Ctrl-C all their life (an ignored
+    signal stays ignored in a new program, and Python leaves it so), even while they import.
+    Only the main thread may change a handler; from another one they start as they are."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: it gets no Ctrl-C either
+        previous = None
+    try:
+        for process in processes:
+            process.start()  # a few milliseconds each, in which a Ctrl-C here is lost
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 class Comparison:
@@ -411,7 +447,9 @@ class Comparison:
         ]
         self.weights: list[np.ndarray | None] = [None] * len(variants)
         self.maps: list[dict | None] = [None] * len(variants)
-        self.map_labels: np.ndarray | None = None
+        # each variant's map sample (its own: a variant with another --seed splits otherwise)
+        self.map_labels: list[np.ndarray | None] = [None] * len(variants)
+        self.map_images: list[bytes | None] = [None] * len(variants)  # 784 bytes a digit
         self.results: list[dict] | None = None
         self.handwriting = ""  # what the handwriting set is, or why there is none
         self.finished = False
@@ -435,7 +473,8 @@ class Comparison:
                     variant["status"] = "training"
                     variant["batches_per_epoch"] = message["batches_per_epoch"]
                     if "map_labels" in message:
-                        self.map_labels = message["map_labels"]
+                        self.map_labels[i] = message["map_labels"]
+                        self.map_images[i] = message["map_images"]
                 else:
                     variant["epoch"] += 1
                     variant["batches_done"] = 0
@@ -443,8 +482,12 @@ class Comparison:
                     variant["gradient"].append(json_ready(message["gradient"]))
                 self.weights[i] = message["weights"]
                 if "maps" in message:
-                    maps = {"layers": message["maps"], "predicted": message["map_predicted"]}
-                    self.maps[i] = maps | {"epoch": variant["epoch"]}
+                    self.maps[i] = {
+                        "layers": message["maps"],
+                        "predicted": message["map_predicted"],
+                        "probability": message["map_probability"],
+                        "epoch": variant["epoch"],
+                    }
                 variant["snapshot"] += 1
         if kind == "line" and self.echo:
             stream = sys.stderr if message["stream"] == "stderr" else sys.stdout
@@ -460,11 +503,8 @@ class Comparison:
                 "results": copy.deepcopy(self.results),
                 "handwriting": self.handwriting,
                 "finished": self.finished,
-                "map_layers": list(self.maps[0]["layers"]) if self.any_maps() else [],
+                "map_layers": next((list(m["layers"]) for m in self.maps if m), []),
             }
-
-    def any_maps(self) -> bool:
-        return any(m is not None for m in self.maps)
 
     def latest_weights(self, i: int) -> tuple[int, np.ndarray] | None:
         with self.lock:
@@ -472,8 +512,15 @@ class Comparison:
             return None if weights is None else (self.variants[i]["snapshot"], weights)
 
     def latest_maps(self, i: int) -> dict | None:
+        """Variant i's latest maps: {"epoch", "layers": {name: (n, 2)}, "labels",
+        "predicted", "probability"}, or None before its first."""
         with self.lock:
-            return self.maps[i] and self.maps[i] | {"labels": self.map_labels}
+            return self.maps[i] and self.maps[i] | {"labels": self.map_labels[i]}
+
+    def latest_map_images(self, i: int) -> bytes | None:
+        """Variant i's map digits, 784 bytes each, in the order of its maps' points."""
+        with self.lock:
+            return self.map_images[i] if self.maps[i] else None
 
     def finish(self, results: list[dict]) -> None:
         with self.lock:

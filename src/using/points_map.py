@@ -92,6 +92,20 @@ def layer_points(network: nn.NeuralNetwork, X) -> dict[str, np.ndarray]:
     }
 
 
+def answers(output: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The output layer's points (the logits, (B, 10)) -> the network's answer for each digit
+    (B,) and the probability it gives that answer (B,), as the pages show beside a dot."""
+    probs = nn.softmax(output)  # (B, 10)
+    predicted = probs.argmax(axis=1)
+    return predicted, probs[np.arange(len(probs)), predicted]
+
+
+def image_bytes(images: np.ndarray) -> bytes:
+    """Images (n, 784) in [0, 1] -> n * 784 bytes 0-255: the map's digits as the pages get
+    them (GET /points/images, /maps/images), image after image in the order of the points."""
+    return np.rint(np.clip(images, 0, 1) * 255).astype(np.uint8).tobytes()
+
+
 @dataclass(frozen=True)
 class Projection:
     """A fitted 2-D PCA: place(points) = (points - mean) @ axes. `axes` are PCA's two

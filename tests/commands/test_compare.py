@@ -1,7 +1,14 @@
 """python src/use_network.py compare: the lessons, the variants, bad input, a whole run."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
-from conftest import canvas_png, one_error_line
+from conftest import ROOT, canvas_png, ctrl_c_as_in_a_terminal, one_error_line
 
 import NN_Numpy as nn
 import use_network as un
@@ -76,3 +83,66 @@ def test_a_lesson_end_to_end_saves_models_that_predict_and_report_read(tmp_path,
     out = capsys.readouterr().out
     assert "hidden=[32, 16]" in out and "(at training time: " in out
     assert (figures / "first_layer_weights.png").is_file()
+
+
+def children(pid: int) -> dict[int, str]:
+    """The processes pid started, still running or not yet reaped: {pid: command line}."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()  # after "pid (name)"
+            if int(fields[1]) == pid:
+                command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                found[int(stat.parent.name)] = command.decode()
+        except (OSError, ValueError, IndexError):  # gone meanwhile
+            pass
+    return found
+
+
+def running(pid: int) -> bool:
+    """Neither gone nor a zombie (ended, its parent gone before reaping it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("who", ["the terminal's Ctrl-C, to all", "SIGINT to the command alone"])
+def test_ctrl_c_while_they_train_stops_them_all_saves_nothing_and_exits_130(tmp_path, who):
+    models = tmp_path / "models"
+    argv = ["compare", "relu-vs-sigmoid", "--epochs", "500", "--limit", "2000", "--no-page"]
+    argv += ["--models-dir", str(models), "--handwriting", str(tmp_path / "absent")]
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "src" / "use_network.py"), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_as_in_a_terminal,
+    )
+    try:
+        training = set()  # the variants that have finished an epoch (500 take a minute)
+        while len(training) < 2:
+            line = process.stdout.readline()
+            assert line, process.communicate(timeout=30)
+            name, _, text = line.partition(": ")
+            if text.startswith("Epoch 1/500"):
+                training.add(name)
+        variants = [pid for pid, command in children(process.pid).items() if "spawn" in command]
+        assert len(variants) == 2, children(process.pid)
+        started = children(process.pid)  # the variants, and multiprocessing's resource tracker
+        if who.startswith("the terminal"):
+            os.killpg(process.pid, signal.SIGINT)  # its process group: every process of it
+        else:
+            process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)  # a loaded 2-core CI machine is slow
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert err == "\ninterrupted: nothing was saved from the unfinished step\n"
+    assert "Traceback" not in out and "Results" not in out
+    assert not models.exists() or list(models.iterdir()) == []  # no model, no temporary file
+    deadline = time.monotonic() + 10
+    while any(map(running, started)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(running, started)), started

@@ -6,20 +6,13 @@ import socket
 import subprocess
 import sys
 
-from conftest import ROOT, request
+from conftest import ROOT, ctrl_c_as_in_a_terminal, request
 
 import use_network as un
 
 # ---------------------------------------------------------------------------
 # The command line
 # ---------------------------------------------------------------------------
-
-
-def ctrl_c_as_in_a_terminal() -> None:
-    """In the child before it starts: SIGINT delivered and handled as a shell gives it. A child
-    inherits an ignored or blocked SIGINT, and the test runner's threads may leave one so."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_command_line_prints_the_url_first_and_stops_cleanly_on_ctrl_c(trained, tmp_path):

@@ -617,7 +617,7 @@ def test_the_points_map_over_http(served_alone, small_split):
     rows = points_map.map_sample(y_val, seed=0)  # all 1,000 validation rows: no more than that
     status, headers, body = request(port, "GET", "/points/images")
     assert status == 200 and headers["Content-Type"] == "application/octet-stream"
-    assert body == wt.image_bytes(X_val[rows])
+    assert body == points_map.image_bytes(X_val[rows])
     network = watch.live_map.network  # the copy taken at the end of the latest epoch
     assert network is not None and network.layers[0] is not watch.network_copy.layers[0]
     activations = points_map.layer_points(network, X_val[rows])

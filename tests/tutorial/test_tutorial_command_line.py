@@ -12,6 +12,7 @@ import pytest
 from conftest import SRC
 
 import NN_Numpy as nn
+from files import safe_reading
 
 SCRIPT = Path(nn.__file__)
 
@@ -183,6 +184,27 @@ def test_ctrl_c_during_training_saves_nothing(tmp_path, monkeypatch, capsys):
         "interrupted: nothing was saved from the unfinished step\n"
     )
     assert not model.exists()
+
+
+def test_ctrl_c_while_the_data_is_read_is_ctrl_c_not_a_bad_file(tmp_path, monkeypatch, capsys):
+    # Python's own Ctrl-C handler raises from C, in a form pandas' CSV parser lost during its
+    # reads: "train.csv.gz could not be parsed as numbers", exit 1, after 12 s reading it again
+    reads, readinto = 0, safe_reading.BoundedRaw.readinto
+
+    def read_then_ctrl_c(self, buffer):
+        nonlocal reads
+        reads += 1
+        if reads == 20:  # within pandas' read of the CSV (each read a chunk of it)
+            signal.raise_signal(signal.SIGINT)  # to the handler report_errors has set
+        return readinto(self, buffer)
+
+    monkeypatch.setattr(safe_reading.BoundedRaw, "readinto", read_then_ctrl_c)
+    model = tmp_path / "m.npz"
+    assert nn.main(["--epochs", "1", "--no-plots", "--model", str(model)]) == 130
+    assert reads == 20  # not read again
+    assert capsys.readouterr().err == "\ninterrupted: nothing was saved from the unfinished step\n"
+    assert not model.exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 
 def test_a_missing_package_does_not_cost_the_trained_model(tmp_path, monkeypatch, capsys):

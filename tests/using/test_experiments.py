@@ -176,3 +176,32 @@ def test_custom_variants_are_named_by_their_options():
     with pytest.raises(ex.VariantError, match="No closing quotation"):
         ex.custom_variants(['--lr "3'])
     assert ex.slug("../../etc/passwd") == "etc-passwd" and ex.slug("x" * 99) == "x" * 40
+
+
+def test_each_variant_keeps_its_own_map_sample_and_any_first_map_names_the_layers(tmp_path):
+    # a variant with another --seed splits the rows otherwise: its own digits and labels
+    planned = ex.plan("t", {"a": [], "b": ["--seed", "1"]}, [], tmp_path)
+    comparison = ex.Comparison("t", "t", "t", planned, echo=False)
+
+    def started(i: int, labels: list[int]) -> dict:
+        maps = {"pixels": np.zeros((3, 2), np.float32), "output": np.ones((3, 2), np.float32)}
+        return {
+            "variant": i,
+            "kind": "started",
+            "batches_per_epoch": 5,
+            "weights": np.zeros((784, 4), np.float32),
+            "map_labels": np.array(labels, np.int8),
+            "map_images": bytes([i]) * 3 * 784,
+            "maps": maps,
+            "map_predicted": np.array([1, 2, 3], np.int8),
+            "map_probability": np.array([0.5, 0.625, 0.75], np.float32),
+        }
+
+    comparison.receive(started(1, [1, 2, 4]))  # B first: A still reads its data
+    assert comparison.state()["map_layers"] == ["pixels", "output"]
+    assert comparison.latest_maps(0) is None and comparison.latest_map_images(0) is None
+    comparison.receive(started(0, [7, 8, 9]))
+    assert comparison.latest_maps(0)["labels"].tolist() == [7, 8, 9]
+    b = comparison.latest_maps(1)
+    assert b["labels"].tolist() == [1, 2, 4] and b["probability"].tolist() == [0.5, 0.625, 0.75]
+    assert comparison.latest_map_images(1) == b"\x01" * 3 * 784

@@ -117,6 +117,17 @@ def test_layer_points_are_the_networks_own_forward(small_split):
     assert list(pm.layer_points(small, X)) == ["pixels", "hidden 1", "output"]
 
 
+def test_each_dots_answer_and_image_as_the_pages_get_them(small_split):
+    X = small_split[2][:40]
+    network = nn.NeuralNetwork(seed=0)
+    predicted, probability = pm.answers(pm.layer_points(network, X)["output"])
+    probs = network.predict_proba(X)
+    assert np.array_equal(predicted, probs.argmax(axis=1))
+    assert np.allclose(probability, probs.max(axis=1), atol=1e-6)
+    images = pm.image_bytes(np.array([[0.0, 0.5, 1.0, 1.5, -0.2] + [0.0] * 779] * 2))
+    assert len(images) == 2 * 784 and list(images[:5]) == [0, 128, 255, 255, 0]
+
+
 def test_layer_points_in_chunks_match_one_pass(small_split, monkeypatch):
     X = small_split[2][:50]
     network = nn.NeuralNetwork(seed=0)

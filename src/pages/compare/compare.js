@@ -1,5 +1,6 @@
 // Experiments side by side: poll the comparison's state, draw every variant's curves over
 // each other and its pictures beside the others'. Plain JavaScript and canvas, no libraries.
+// digits.js (the watch page's, loaded before this) draws a digit and finds the dot pointed at.
 // The server is src/pages/compare_server.py; its API is in references/usage.md.
 
 const POLL_MS = 700;
@@ -13,6 +14,9 @@ const DIGIT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
 let state = null;
 const drawnSnapshot = []; // per variant: the snapshot whose pictures are on screen
 const mapsOf = []; // per variant: the latest /maps answer
+const imagesOf = []; // per variant: its map's digits, 784 bytes each (/maps/images)
+const screenOf = []; // per variant: [x, y] of each dot on its map's canvas, for pointing
+const pointedOf = []; // per variant: the dot pointed at, if any
 const message = document.getElementById("message");
 const layerChoice = document.getElementById("map-layer");
 
@@ -229,7 +233,8 @@ function drawGradients() {
   }
 }
 
-// A figure per variant in `box` (made once), each with a caption and a canvas: the canvases.
+// A figure per variant in `box` (made once), each with a caption and a canvas of class
+// `kind`, set up by setUp(canvas, variant, figure): the canvases.
 function figures(box, kind, setUp) {
   if (box.children.length !== state.variants.length) {
     box.replaceChildren(...state.variants.map((v, i) => {
@@ -239,12 +244,12 @@ function figures(box, kind, setUp) {
       caption.style.color = VARIANT_COLORS[i % VARIANT_COLORS.length];
       const canvas = document.createElement("canvas");
       canvas.className = kind;
-      setUp(canvas);
       figure.append(caption, canvas);
+      setUp(canvas, i, figure);
       return figure;
     }));
   }
-  return [...box.querySelectorAll("canvas")];
+  return [...box.querySelectorAll(`canvas.${kind}`)];
 }
 
 // ---- Each variant's first-layer weights and points map ----
@@ -259,6 +264,10 @@ async function showPictures(i) {
   const maps = await fetch(`/maps?variant=${i}`);
   if (maps.ok) {
     mapsOf[i] = await maps.json();
+    if (!imagesOf[i]) {
+      const images = await fetch(`/maps/images?variant=${i}`);
+      if (images.ok) imagesOf[i] = new Uint8Array(await images.arrayBuffer());
+    }
     chooseLayers(Object.keys(mapsOf[i].layers));
     drawMap(i);
   }
@@ -304,17 +313,40 @@ function chooseLayers(names) {
 }
 layerChoice.addEventListener("change", () => mapsOf.forEach((_, i) => drawMap(i)));
 
+// A map's canvas, and under it the digit pointed at and what this variant says of it.
+function setUpMap(canvas, i, figure) {
+  canvas.width = 300;
+  canvas.height = 300;
+  const pointed = document.createElement("div");
+  pointed.className = "pointed";
+  pointed.hidden = true; // until there is a map to point at
+  const digit = document.createElement("canvas");
+  digit.className = "digit";
+  digit.width = digit.height = 84; // 28x28, 3x
+  const info = document.createElement("p");
+  info.className = "map-info";
+  info.textContent = "point at a dot";
+  pointed.append(digit, info);
+  figure.append(pointed);
+  const pointAt = (event) => {
+    const best = nearestDot(canvas, screenOf[i] || [], event);
+    if (best >= 0 && best !== pointedOf[i]) {
+      pointedOf[i] = best;
+      drawMap(i);
+    }
+  };
+  canvas.addEventListener("pointermove", pointAt);
+  canvas.addEventListener("pointerdown", pointAt); // a tap
+}
+
 function drawMap(i) {
   const maps = mapsOf[i];
   if (!maps) return;
-  const canvases = figures(document.getElementById("maps"), "map", (canvas) => {
-    canvas.width = 300;
-    canvas.height = 300;
-  });
-  const canvas = canvases[i];
+  const canvas = figures(document.getElementById("maps"), "map", setUpMap)[i];
   const points = maps.layers[layerChoice.value] || [];
   const g = canvas.getContext("2d");
   g.clearRect(0, 0, canvas.width, canvas.height);
+  screenOf[i] = [];
   if (!points.length) return;
   const xs = points.map((p) => p[0]);
   const ys = points.map((p) => p[1]);
@@ -322,20 +354,30 @@ function drawMap(i) {
   const size = Math.max(x1 - x0, y1 - y0) || 1; // the same scale on both axes
   const toX = (x) => 10 + ((x - (x0 + x1) / 2) / size + 0.5) * (canvas.width - 20);
   const toY = (y) => 10 + (0.5 - (y - (y0 + y1) / 2) / size) * (canvas.height - 20);
-  points.forEach(([x, y], k) => {
+  const screen = points.map(([x, y]) => [toX(x), toY(y)]);
+  screen.forEach(([x, y], k) => {
     g.fillStyle = DIGIT_COLORS[maps.labels[k]];
     g.beginPath();
-    g.arc(toX(x), toY(y), 2.2, 0, 2 * Math.PI);
+    g.arc(x, y, 2.2, 0, 2 * Math.PI);
     g.fill();
   });
   g.strokeStyle = "#111";
   g.lineWidth = 1;
-  points.forEach(([x, y], k) => {
+  screen.forEach(([x, y], k) => {
     if (maps.predicted[k] === maps.labels[k]) return;
     g.beginPath();
-    g.arc(toX(x), toY(y), 4, 0, 2 * Math.PI);
+    g.arc(x, y, 4, 0, 2 * Math.PI);
     g.stroke();
   });
+  screenOf[i] = screen;
+  canvas.parentElement.querySelector(".pointed").hidden = false;
+  const pointed = pointedOf[i];
+  if (pointed !== undefined && pointed < screen.length) {
+    ringDot(g, ...screen[pointed]);
+    const figure = canvas.parentElement;
+    showDigit(figure.querySelector("canvas.digit"), figure.querySelector(".map-info"),
+      imagesOf[i], maps, pointed);
+  }
   canvas.dataset.points = points.length;
   canvas.title = `epoch ${maps.epoch}, ${layerChoice.value}`;
 }

@@ -1,7 +1,8 @@
 // Watch it learn: poll the training's state a few times a second and draw it; send the
 // controls. Plain JavaScript and canvas, no libraries. The drawing pad is the drawing page's
 // own script (draw.js, loaded before this one); its POST /predict asks the network as it is
-// now. The server is src/pages/watch_training.py; its API is in references/usage.md.
+// now. digits.js (loaded before it too) draws a digit and finds the map's dot pointed at.
+// The server is src/pages/watch_training.py; its API is in references/usage.md.
 
 const POLL_MS = 500; // how often the page asks for /state while the training runs
 const PICTURES_MS = 1000; // and at most how often for the weights and the batch's images
@@ -406,19 +407,6 @@ function drawWeights(bytes, units) {
 
 // ---- Digits: a grey 28x28 picture each, with a caption ----
 
-function digitCanvas(bytes, offset) {
-  const small = document.createElement("canvas");
-  small.width = SIDE;
-  small.height = SIDE;
-  const picture = new ImageData(SIDE, SIDE);
-  for (let pixel = 0; pixel < SIDE * SIDE; pixel++) {
-    const level = 255 - bytes[offset + pixel]; // dark ink on white, as on paper
-    picture.data.set([level, level, level, 255], 4 * pixel);
-  }
-  small.getContext("2d").putImageData(picture, 0, 0);
-  return small;
-}
-
 function drawDigitRow(box, bytes, captions) {
   const figures = captions.map((caption, i) => {
     const figure = document.createElement("figure");
@@ -626,13 +614,7 @@ function drawMap() {
     g.lineTo(x - 3.5, y + 3.5);
     g.stroke();
   });
-  if (mapPointed >= 0 && mapPointed < mapScreen.length) {
-    const [x, y] = mapScreen[mapPointed];
-    g.lineWidth = 2;
-    g.beginPath();
-    g.arc(x, y, 7, 0, 2 * Math.PI);
-    g.stroke();
-  }
+  if (mapPointed >= 0 && mapPointed < mapScreen.length) ringDot(g, ...mapScreen[mapPointed]);
   if (mine) drawStar(g, ...toScreen(mine), String(drawnPoint.digit));
 }
 
@@ -659,18 +641,10 @@ function drawStar(g, x, y, label) {
   g.fillText(`your ${label}`, x + 14, y);
 }
 
-// Pointing (mouse hover, pen or a tap): the nearest dot within 10 pixels shows its digit.
+// Pointing (mouse hover, pen or a tap): the nearest dot within 10 pixels shows its digit
+// (digits.js).
 function pointAt(event) {
-  if (!mapScreen.length) return;
-  const box = mapCanvas.getBoundingClientRect();
-  const x = (event.clientX - box.left) * (mapCanvas.width / box.width);
-  const y = (event.clientY - box.top) * (mapCanvas.height / box.height);
-  let best = -1;
-  let bestDistance = 100; // 10 pixels, squared
-  mapScreen.forEach(([px, py], i) => {
-    const distance = (px - x) ** 2 + (py - y) ** 2;
-    if (distance < bestDistance) [best, bestDistance] = [i, distance];
-  });
+  const best = nearestDot(mapCanvas, mapScreen, event);
   if (best >= 0 && best !== mapPointed) {
     mapPointed = best;
     showPointed(best);
@@ -681,18 +655,7 @@ mapCanvas.addEventListener("pointermove", pointAt);
 mapCanvas.addEventListener("pointerdown", pointAt);
 
 function showPointed(i) {
-  const g = mapDigit.getContext("2d");
-  g.imageSmoothingEnabled = false;
-  if (mapImages) {
-    const digit = digitCanvas(mapImages, i * SIDE * SIDE); // 28x28, dark ink on white
-    g.drawImage(digit, 0, 0, mapDigit.width, mapDigit.height);
-  }
-  const label = map.labels[i];
-  const said = map.predicted[i];
-  const answer = document.createElement("span");
-  answer.className = said === label ? "right" : "wrong";
-  answer.textContent = `the network says ${said} (${Math.round(100 * map.probability[i])}%)`;
-  mapInfo.replaceChildren(`a ${label}: `, answer);
+  showDigit(mapDigit, mapInfo, mapImages, map, i);
 }
 
 poll();
