@@ -1,8 +1,10 @@
 """Experiments side by side: the runner behind `python src/use_network.py compare`.
 
 A comparison trains two or more variants of the network, each a set of NN_Numpy.py's own
-options, together: each in its own process with one BLAS thread, so that two variants on two
-cores take about as long as one. Every variant is exactly the run `python src/NN_Numpy.py`
+options, together: each in its own process with one BLAS thread, one per core. Without the
+distortions two variants train an epoch as fast as one alone; with them (the default) a run
+alone already keeps the second core busy warping images, so two take about twice as long
+(references/measurements.md, "Experiments side by side"). Every variant is exactly the run `python src/NN_Numpy.py`
 with its options gives (the same seed: the same data, split, batches and numbers), run by
 NN_Numpy.run_training itself, and saved like one, model and run record, under a name that
 says which variant it is. Its progress (each epoch's figures, the first layer's weights, each
