@@ -20,6 +20,21 @@ import NN_Numpy as nn  # noqa: E402
 from files import kaggle_csv, paths
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_openmp_thread():
+    """t-SNE (the report's points map) runs at one OpenMP thread in the tests. Each of its
+    1,000 steps waits for every thread, so on this 2-core machine, when anything else runs (the
+    suite's own subprocesses, another run), two threads are far slower than one: measured, a
+    1,000-point map took 15 s instead of 4.4, a 120-point one 3.8 s instead of 0.3 (idle: 3.8
+    s and 4.3, the same). BLAS keeps its threads: tests/using/test_experiments.py checks how
+    NN_Numpy.py sets them. threadpoolctl limits only the libraries already loaded: t-SNE's
+    OpenMP comes with sklearn.manifold, imported here first."""
+    import sklearn.manifold  # noqa: F401
+
+    with threadpool_limits(1, user_api="openmp"):
+        yield
+
+
 @pytest.fixture(scope="session")
 def mnist():
     """The bundled real MNIST training rows: pixels (42000, 784) uint8, labels (42000,)."""
