@@ -1,3 +1,4 @@
+import functools
 import gzip
 import http.client
 import io
@@ -20,13 +21,63 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 import NN_Numpy as nn  # noqa: E402
-from files import kaggle_csv, paths
+from files import kaggle_csv, paths, training_data
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_openmp_thread():
+    """t-SNE (the report's points map) runs at one OpenMP thread in the tests. Each of its
+    1,000 steps waits for every thread, so on this 2-core machine, when anything else runs (the
+    suite's own subprocesses, another run), two threads are far slower than one: measured, a
+    1,000-point map took 15 s instead of 4.4, a 120-point one 3.8 s instead of 0.3 (idle: 3.8
+    s and 4.3, the same). BLAS keeps its threads: tests/using/test_experiments.py checks how
+    NN_Numpy.py sets them. threadpoolctl limits only the libraries already loaded: t-SNE's
+    OpenMP comes with sklearn.manifold, imported here first."""
+    import sklearn.manifold  # noqa: F401
+
+    with threadpool_limits(1, user_api="openmp"):
+        yield
+
+
+BUNDLED_TRAIN = paths.BUNDLED_DATA_DIR / "train.csv.gz"
+READ_DIGITS_CSV = kaggle_csv.read_digits_csv  # the reader itself, before bundled_rows_parsed_once
+
+
+def file_version(path: Path) -> tuple[int, int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+@functools.cache
+def bundled_rows(version: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The bundled train.csv.gz as read_digits_csv reads it, once per version of the file."""
+    return READ_DIGITS_CSV(BUNDLED_TRAIN)
 
 
 @pytest.fixture(scope="session")
 def mnist():
     """The bundled real MNIST training rows: pixels (42000, 784) uint8, labels (42000,)."""
-    return kaggle_csv.read_digits_csv(paths.BUNDLED_DATA_DIR / "train.csv.gz")
+    return bundled_rows(file_version(BUNDLED_TRAIN))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bundled_rows_parsed_once():
+    """The runs in this process (training, report, gradcheck) get the bundled train.csv.gz's
+    rows parsed once, by the same read_digits_csv: parsing its 42,000 rows takes about 1 s,
+    and they read it about 45 times. Copies, so that no run can change another's rows; parsed
+    again if the file changes on disk. Any other file (a test's own, data/raw/'s, a --data-dir
+    folder's, a link to the bundled file), and every run in a subprocess: read as ever."""
+
+    def read_digits_csv(path, *args, **kwargs):
+        if Path(path) == BUNDLED_TRAIN and not args and not kwargs:
+            pixels, labels = bundled_rows(file_version(BUNDLED_TRAIN))
+            return pixels.copy(), labels.copy()
+        return READ_DIGITS_CSV(path, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training_data, "read_digits_csv", read_digits_csv)  # training, report
+        patch.setattr(kaggle_csv, "read_digits_csv", read_digits_csv)  # gradcheck's batch
+        yield
 
 
 @pytest.fixture(scope="session")

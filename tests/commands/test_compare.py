@@ -57,7 +57,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, argv
 
 def test_a_lesson_end_to_end_saves_models_that_predict_and_report_read(tmp_path, capsys):
     models = tmp_path / "models"
-    argv = ["compare", "hidden-sizes", "--epochs", "1", "--limit", "2000", "--no-page"]
+    argv = ["compare", "hidden-sizes", "--epochs", "1", "--limit", "500", "--no-page"]
     argv += ["--models-dir", str(models), "--handwriting", str(tmp_path / "absent")]
     assert un.main(argv) == 0
     out = capsys.readouterr().out
@@ -76,7 +76,7 @@ def test_a_lesson_end_to_end_saves_models_that_predict_and_report_read(tmp_path,
     for model in models.iterdir():
         assert un.main(["predict", str(image), "--model", str(model)]) == 0
     record = nn.NeuralNetwork.load(small).record
-    assert record["command"][2:6] == ["--epochs", "1", "--limit", "2000"]
+    assert record["command"][2:6] == ["--epochs", "1", "--limit", "500"]
     assert record["settings"]["hidden"] == [32, 16]
     figures = tmp_path / "figures"
     assert un.main(["report", "--model", str(small), "--figures-dir", str(figures)]) == 0

@@ -17,7 +17,7 @@ def test_training_saves_its_run_record_inside_the_model_and_report_redraws_every
     model, figures = tmp_path / "m.npz", tmp_path / "figures"
     argv = [
         "--limit",
-        "2000",
+        "1000",
         "--epochs",
         "2",
         "--model",
@@ -59,7 +59,7 @@ def test_training_saves_its_run_record_inside_the_model_and_report_redraws_every
         "seconds",
     }
     assert record["settings"] == {
-        **asdict(nn.TrainConfig(limit=2000, epochs=2)),
+        **asdict(nn.TrainConfig(limit=1000, epochs=2)),
         "hidden": [128, 64],
     }
     assert record["command"] == ["python", "src/NN_Numpy.py", *argv]
@@ -70,7 +70,7 @@ def test_training_saves_its_run_record_inside_the_model_and_report_redraws_every
 
     assert un.main(["report", "--model", str(model), "--figures-dir", str(figures)]) == 0
     out = capsys.readouterr().out
-    assert f"Accuracy on 400 validation digits: {100 * record['metrics']['accuracy']:.2f}%" in out
+    assert f"Accuracy on 200 validation digits: {100 * record['metrics']['accuracy']:.2f}%" in out
     assert "precision    recall  f1-score   support" in out
     names = [
         "predictions.png",
@@ -118,9 +118,9 @@ def test_train_on_all_has_no_validation_split_and_report_says_so(tmp_path, capsy
             [
                 "--train-on-all",
                 "--limit",
-                "1500",
+                "300",
                 "--epochs",
-                "2",
+                "3",
                 "--no-plots",
                 "--model",
                 str(model),
@@ -129,16 +129,16 @@ def test_train_on_all_has_no_validation_split_and_report_says_so(tmp_path, capsy
         == 0
     )
     out = capsys.readouterr().out
-    assert "Training on all 1,500 rows (--train-on-all: no validation split)" in out
+    assert "Training on all 300 rows (--train-on-all: no validation split)" in out
     assert re.search(r"^Training Accuracy: \d+\.\d\d% \(no validation split\)$", out, re.M)
-    assert "Epoch 2/2, Loss: " in out and "Val Loss" not in out
+    assert "Epoch 3/3, Loss: " in out and "Val Loss" not in out
     record = nn.NeuralNetwork.load(model).record
     assert (
         record["metrics"]["evaluated_on"] == "training"
         and record["settings"]["train_on_all"] is True
     )
     assert un.main(["report", "--model", str(model), "--figures-dir", str(tmp_path / "fig")]) == 0
-    assert "Accuracy on 1,500 training digits" in capsys.readouterr().out
+    assert "Accuracy on 300 training digits" in capsys.readouterr().out
 
 
 def test_report_with_a_record_missing_a_key(model, tmp_path, capsys):

@@ -16,6 +16,7 @@ from pages import draw_server
 from pages import watch_training as wt
 from using import points_map
 
+POLL = 0.05  # how often serve_forever checks for shutdown(): by default 0.5 s, waited per test
 CONFIG = nn.TrainConfig(epochs=50, batch_size=100, schedule="constant", negatives=0.0, seed=0)
 
 
@@ -274,7 +275,7 @@ def serving(split):
     network = nn.NeuralNetwork(seed=0)
     watch = wt.TrainingWatch(config, interval=0.05)
     server = wt.WatchServer(("127.0.0.1", 0), watch, request_timeout=2)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=[POLL], daemon=True).start()
 
     def target():
         with threadpool_limits(1):
@@ -528,7 +529,7 @@ def test_controls_after_the_training_loop_are_refused_with_409(small_split):
     watch = wt.TrainingWatch(config)
     nn.train(nn.NeuralNetwork(seed=0), *small_split, config, lambda line: None, watch)
     server = wt.WatchServer(("127.0.0.1", 0), watch)  # the run evaluates and saves, not done
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=[POLL], daemon=True).start()
     port = server.server_address[1]
     try:
         for control, what in [
@@ -560,7 +561,7 @@ def test_polls_are_encoded_once_per_state_and_paced(small_split):
     watch.control({"action": "pause"})  # a new state: encoded anew
     assert watch.state_json() is not first and json.loads(watch.state_json())["paused"]
     server = wt.WatchServer(("127.0.0.1", 0), watch)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=[POLL], daemon=True).start()
     port = server.server_address[1]
     try:
         assert get_json(port, "/state")[1]["paused"] is True
@@ -578,7 +579,7 @@ def test_polls_are_encoded_once_per_state_and_paced(small_split):
 def test_before_the_training_starts(small_split):
     watch = wt.TrainingWatch(CONFIG)
     server = wt.WatchServer(("127.0.0.1", 0), watch)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=[POLL], daemon=True).start()
     port = server.server_address[1]
     try:
         status, state = get_json(port, "/state")
