@@ -4,11 +4,12 @@ A comparison trains two or more variants of the network, each a set of NN_Numpy.
 options, together: each in its own process with one BLAS thread, one per core. Without the
 distortions two variants train an epoch as fast as one alone; with them (the default) a run
 alone already keeps the second core busy warping images, so two take about twice as long
-(references/measurements.md, "Experiments side by side"). Every variant is exactly the run `python src/NN_Numpy.py`
-with its options gives (the same seed: the same data, split, batches and numbers), run by
-NN_Numpy.run_training itself, and saved like one, model and run record, under a name that
-says which variant it is. Its progress (each epoch's figures, the first layer's weights, each
-layer's gradient size, the points maps) comes back to this process through a bounded queue.
+(references/measurements.md, "Experiments side by side"). Every variant is exactly the run
+`python src/NN_Numpy.py` with its options gives (the same seed: the same data, split,
+batches and numbers), run by NN_Numpy.run_training itself, and saved like one, model and run
+record, under a name that says which variant it is. Its progress (each epoch's figures, the
+first layer's weights, each layer's gradient size, the points maps) comes back to this
+process through a bounded queue.
 
     variants = plan("relu-vs-sigmoid", LESSONS["relu-vs-sigmoid"].variants, ["--epochs", "5"])
     statuses = run(variants, progress.receive)      # progress: a Comparison; blocks until done

@@ -311,9 +311,13 @@ def report(model: Path, figures_dir: Path) -> None:
     robustness.plot_robustness(network, X, y, figures["robustness"])
     plot_points_map(network, X, y, config.seed, figures["points_map"], names)
     answered = probs.max(axis=1) >= threshold
+    if answered.any():
+        right = f"{100 * (predicted == y)[answered].mean():.2f}% of them right"
+    else:  # a barely trained network may be sure of none (the mean of nothing is NaN)
+        right = "so none to score"
     print(
         f"Not sure below {threshold:.4f}: answers {100 * answered.mean():.1f}% of the {what}, "
-        f"{100 * (predicted == y)[answered].mean():.2f}% of them right"
+        f"{right}"
     )
     refused = run_record.optional(record, "metrics.negatives_not_a_digit", None)
     if refused is not None:  # models trained since issue #20

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SRC
+from conftest import READ_DIGITS_CSV, SRC
 
 import NN_Numpy as nn
-from files import safe_reading
+from files import safe_reading, training_data
 
 SCRIPT = Path(nn.__file__)
 
@@ -199,6 +199,8 @@ def test_ctrl_c_while_the_data_is_read_is_ctrl_c_not_a_bad_file(tmp_path, monkey
         return readinto(self, buffer)
 
     monkeypatch.setattr(safe_reading.BoundedRaw, "readinto", read_then_ctrl_c)
+    # the real reader, not conftest's parsed-once rows: this test is about the read itself
+    monkeypatch.setattr(training_data, "read_digits_csv", READ_DIGITS_CSV)
     model = tmp_path / "m.npz"
     assert nn.main(["--epochs", "1", "--no-plots", "--model", str(model)]) == 130
     assert reads == 20  # not read again
