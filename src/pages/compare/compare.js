@@ -7,9 +7,6 @@ const POLL_MS = 700;
 const SIDE = 28; // the digits' pictures: 28 x 28
 const VARIANT_COLORS = ["#1f4fbf", "#e07b00", "#2e7d32", "#8e24aa", "#c62828", "#6d4c41"];
 const LAYER_COLORS = ["#1f4fbf", "#e07b00", "#2e7d32", "#8e24aa", "#c62828"];
-// ten digits, ten colours that stay apart (Tableau 10)
-const DIGIT_COLORS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#79706e"];
 
 let state = null;
 const drawnSnapshot = []; // per variant: the snapshot whose pictures are on screen
@@ -355,20 +352,7 @@ function drawMap(i) {
   const toX = (x) => 10 + ((x - (x0 + x1) / 2) / size + 0.5) * (canvas.width - 20);
   const toY = (y) => 10 + (0.5 - (y - (y0 + y1) / 2) / size) * (canvas.height - 20);
   const screen = points.map(([x, y]) => [toX(x), toY(y)]);
-  screen.forEach(([x, y], k) => {
-    g.fillStyle = DIGIT_COLORS[maps.labels[k]];
-    g.beginPath();
-    g.arc(x, y, 2.2, 0, 2 * Math.PI);
-    g.fill();
-  });
-  g.strokeStyle = "#111";
-  g.lineWidth = 1;
-  screen.forEach(([x, y], k) => {
-    if (maps.predicted[k] === maps.labels[k]) return;
-    g.beginPath();
-    g.arc(x, y, 4, 0, 2 * Math.PI);
-    g.stroke();
-  });
+  drawDots(g, screen, maps.labels, maps.predicted); // digits.js
   screenOf[i] = screen;
   canvas.parentElement.querySelector(".pointed").hidden = false;
   const pointed = pointedOf[i];

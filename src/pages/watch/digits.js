@@ -58,3 +58,29 @@ function ringDot(g, x, y) {
   g.arc(x, y, 7, 0, 2 * Math.PI);
   g.stroke();
 }
+
+// matplotlib's tab10, as the report's points map: the true digit's colour
+const DIGIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+// The points map's dots at their screen places, coloured by the true digit; a black cross on
+// each the network reads wrong (a ring is the dot pointed at).
+function drawDots(g, screen, labels, predicted) {
+  screen.forEach(([x, y], i) => {
+    g.fillStyle = DIGIT_COLORS[labels[i] % 10];
+    g.beginPath();
+    g.arc(x, y, 2.6, 0, 2 * Math.PI);
+    g.fill();
+  });
+  g.strokeStyle = "black";
+  g.lineWidth = 1.3;
+  screen.forEach(([x, y], i) => {
+    if (predicted[i] === labels[i]) return;
+    g.beginPath();
+    g.moveTo(x - 3.5, y - 3.5);
+    g.lineTo(x + 3.5, y + 3.5);
+    g.moveTo(x + 3.5, y - 3.5);
+    g.lineTo(x - 3.5, y + 3.5);
+    g.stroke();
+  });
+}

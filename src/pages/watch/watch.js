@@ -492,9 +492,6 @@ const mapCanvas = document.getElementById("map");
 const mapLayer = document.getElementById("map-layer");
 const mapInfo = document.getElementById("map-info");
 const mapDigit = document.getElementById("map-digit");
-// matplotlib's tab10, as the report's points map: the true digit's colour
-const DIGIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 let map = null; // the /points answer on screen
 let mapImages = null; // 784 bytes per dot, in the order of map.points
 let mapAsking = false;
@@ -597,23 +594,7 @@ function drawMap() {
     size / 2 - (y - (yMin + yMax) / 2) * scale, // up is up
   ];
   mapScreen = map.points.map(toScreen);
-  mapScreen.forEach(([x, y], i) => {
-    g.fillStyle = DIGIT_COLORS[map.labels[i] % 10];
-    g.beginPath();
-    g.arc(x, y, 2.6, 0, 2 * Math.PI);
-    g.fill();
-  });
-  g.strokeStyle = "black";
-  g.lineWidth = 1.3;
-  mapScreen.forEach(([x, y], i) => {
-    if (map.predicted[i] === map.labels[i]) return;
-    g.beginPath();
-    g.moveTo(x - 3.5, y - 3.5);
-    g.lineTo(x + 3.5, y + 3.5);
-    g.moveTo(x + 3.5, y - 3.5);
-    g.lineTo(x - 3.5, y + 3.5);
-    g.stroke();
-  });
+  drawDots(g, mapScreen, map.labels, map.predicted); // digits.js
   if (mapPointed >= 0 && mapPointed < mapScreen.length) ringDot(g, ...mapScreen[mapPointed]);
   if (mine) drawStar(g, ...toScreen(mine), String(drawnPoint.digit));
 }
